@@ -1,0 +1,1 @@
+"""Adapters: the ports of domain/ implemented over DynamoDB, memory, HTTP and time."""

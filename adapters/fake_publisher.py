@@ -1,0 +1,50 @@
+"""Fake publisher: records every post; can be told that ids are gone or throttle N times."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from domain.model import PostOutcome
+from domain.ports import Publisher
+
+
+class FakePublisher(Publisher):
+    """Delivers by recording: `sent[connection_id]` lists the payloads it received."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: defaultdict[str, list[bytes]] = defaultdict(list)
+        self.attempts: defaultdict[str, int] = defaultdict(int)
+        self.gone: set[str] = set()
+        self._scripted: defaultdict[str, list[PostOutcome]] = defaultdict(list)
+
+    def mark_gone(self, *connection_ids: str) -> None:
+        with self._lock:
+            self.gone.update(connection_ids)
+
+    def throttle(self, connection_id: str, times: int) -> None:
+        """Answer 429 to the next `times` posts to this id."""
+        self.script(connection_id, [PostOutcome.THROTTLED] * times)
+
+    def script(self, connection_id: str, outcomes: Sequence[PostOutcome]) -> None:
+        """Answer the next posts to this id with these outcomes, in order."""
+        with self._lock:
+            self._scripted[connection_id].extend(outcomes)
+
+    def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        with self._lock:
+            return {cid: self._post_one(payload, cid) for cid in connection_ids}
+
+    def _post_one(self, payload: bytes, connection_id: str) -> PostOutcome:
+        self.attempts[connection_id] += 1
+        if connection_id in self.gone:
+            return PostOutcome.GONE
+        scripted = self._scripted.get(connection_id)
+        if scripted:
+            outcome = scripted.pop(0)
+            if outcome is not PostOutcome.DELIVERED:
+                return outcome
+        self.sent[connection_id].append(payload)
+        return PostOutcome.DELIVERED

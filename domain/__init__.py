@@ -1,0 +1,1 @@
+"""Switchboard's domain: connections, rooms and fan-out, free of I/O."""

@@ -1,0 +1,13 @@
+"""Errors the domain raises for its callers to map."""
+
+
+class UnknownConnection(LookupError):
+    """The store holds no live record of this connection id."""
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"no connection {connection_id!r} in the store")
+        self.connection_id = connection_id
+
+
+class StoreError(RuntimeError):
+    """The store could not complete an operation; the message says what is left undone."""

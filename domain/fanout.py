@@ -1,0 +1,109 @@
+"""Fan-out: who gets a payload, once each; retry the throttled, prune the gone."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from domain.errors import StoreError
+from domain.model import FanoutResult, PostOutcome
+from domain.ports import Clock, ConnectionStore, Publisher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying throttled (429) and transient (5xx, network) posts."""
+
+    max_attempts: int = 5  # posts per connection, the first one included
+    base_delay: float = 0.05  # seconds before the first retry (before jitter)
+    max_delay: float = 2.0  # cap on one wait
+    deadline: float = 10.0  # seconds one fan-out may spend waiting to retry, in all
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**retry)]."""
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**retry))
+
+
+class Fanout:
+    """Posts one payload to a stream of recipients, in batches, each distinct id once."""
+
+    def __init__(
+        self,
+        store: ConnectionStore,
+        publisher: Publisher,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        batch_size: int = 1000,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._rng = rng or random.Random()
+        self._batch_size = batch_size
+
+    def send(self, payload: bytes, recipients: Iterable[str]) -> FanoutResult:
+        deadline = self._clock.now() + self._policy.deadline
+        result = FanoutResult()
+        for batch in self._batches(recipients):
+            result += self._send_batch(payload, batch, deadline)
+        return result
+
+    def _batches(self, recipients: Iterable[str]) -> Iterator[list[str]]:
+        seen: set[str] = set()
+        batch: list[str] = []
+        for connection_id in recipients:
+            if connection_id in seen:
+                continue
+            seen.add(connection_id)
+            batch.append(connection_id)
+            if len(batch) == self._batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _send_batch(self, payload: bytes, batch: list[str], deadline: float) -> FanoutResult:
+        pending, delivered, retries = batch, 0, 0
+        gone: list[str] = []
+        failed: list[str] = []
+        for attempt in range(1, self._policy.max_attempts + 1):
+            outcomes = self._publisher.post(payload, pending)
+            retry: list[str] = []
+            for connection_id in pending:
+                # An id the publisher did not report on is treated as a transient failure.
+                outcome = outcomes.get(connection_id, PostOutcome.FAILED)
+                if outcome is PostOutcome.DELIVERED:
+                    delivered += 1
+                elif outcome is PostOutcome.GONE:
+                    gone.append(connection_id)
+                elif outcome.retryable:
+                    retry.append(connection_id)
+                else:
+                    failed.append(connection_id)
+            if not retry:
+                break
+            wait = self._policy.delay(attempt - 1, self._rng)
+            if attempt == self._policy.max_attempts or self._clock.now() + wait > deadline:
+                failed.extend(retry)
+                break
+            self._clock.sleep(wait)
+            retries += len(retry)
+            pending = retry
+        pruned = sum(1 for connection_id in gone if self._prune(connection_id))
+        return FanoutResult(len(batch), delivered, pruned, len(failed), retries, tuple(failed))
+
+    def _prune(self, connection_id: str) -> bool:
+        try:
+            self._store.remove(connection_id)
+        except StoreError:
+            log.exception("could not prune gone connection %s", connection_id)
+            return False
+        return True

@@ -1,0 +1,93 @@
+"""Values: connections, identities, audiences, post outcomes and fan-out results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+# API Gateway closes every WebSocket after two hours; a record can never outlive that.
+MAX_CONNECTION_SECONDS = 2 * 60 * 60
+# API Gateway's @connections payload quota (128 KB).
+MAX_PAYLOAD_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is behind a connection, as API Gateway and the authorizer saw it."""
+
+    source_ip: str | None = None
+    user_agent: str | None = None
+    principal: str | None = None
+    # Room patterns the authorizer allowed; None means no authorizer ran (no limit).
+    allowed_rooms: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A live WebSocket connection as the store keeps it."""
+
+    connection_id: str
+    connected_at_ms: int
+    expires_at: int  # epoch seconds, the unit DynamoDB's TTL reads
+    rooms: frozenset[str] = frozenset()
+    identity: Identity | None = None
+
+    @classmethod
+    def open(
+        cls, connection_id: str, connected_at_ms: int, identity: Identity | None = None
+    ) -> Connection:
+        expires_at = connected_at_ms // 1000 + MAX_CONNECTION_SECONDS
+        return cls(connection_id, connected_at_ms, expires_at, frozenset(), identity)
+
+    def is_live(self, now: float) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a broadcast goes to: everyone, or the members of one room."""
+
+    room: str | None = None
+
+    @property
+    def everyone(self) -> bool:
+        return self.room is None
+
+
+EVERYONE = Audience()
+
+
+class PostOutcome(Enum):
+    """What happened to one post to one connection."""
+
+    DELIVERED = "delivered"
+    GONE = "gone"  # 410: closed, never existed, or not yet established
+    THROTTLED = "throttled"  # 429: retry later
+    FAILED = "failed"  # 5xx, timeout or network error: retry later
+    REJECTED = "rejected"  # 400/403/413: retrying cannot help
+
+    @property
+    def retryable(self) -> bool:
+        return self in (PostOutcome.THROTTLED, PostOutcome.FAILED)
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    """What one fan-out achieved, counted per distinct recipient."""
+
+    recipients: int = 0
+    delivered: int = 0
+    pruned: int = 0
+    failed: int = 0
+    retries: int = 0
+    failed_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    def __add__(self, other: FanoutResult) -> FanoutResult:
+        return FanoutResult(
+            self.recipients + other.recipients,
+            self.delivered + other.delivered,
+            self.pruned + other.pruned,
+            self.failed + other.failed,
+            self.retries + other.retries,
+            self.failed_ids + other.failed_ids,
+        )

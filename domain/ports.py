@@ -1,0 +1,66 @@
+"""Ports: the Protocols that adapters implement and the domain depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol
+
+from domain.model import Connection, PostOutcome
+
+
+class ConnectionStore(Protocol):
+    """Keeps live connections and their room memberships."""
+
+    def add(self, connection: Connection) -> None:
+        """Record a new connection (replacing any record with the same id)."""
+        ...
+
+    def get(self, connection_id: str) -> Connection | None:
+        """The connection's record, or None when there is none."""
+        ...
+
+    def remove(self, connection_id: str) -> bool:
+        """Delete the connection and every membership it has; True if it existed.
+
+        Raises StoreError when the removal could not be completed.
+        """
+        ...
+
+    def join(self, connection_id: str, room: str) -> Connection:
+        """Add the connection to a room; raises UnknownConnection when it has no record."""
+        ...
+
+    def leave(self, connection_id: str, room: str) -> Connection:
+        """Remove the connection from a room; raises UnknownConnection when it has no record."""
+        ...
+
+    def connection_ids(self, now: float) -> Iterator[str]:
+        """Every live (not expired at `now`, epoch seconds) connection id, reading all pages."""
+        ...
+
+    def room_member_ids(self, room: str, now: float) -> Iterator[str]:
+        """The live members of a room, reading all pages."""
+        ...
+
+
+class Publisher(Protocol):
+    """Posts one payload to many connections through the @connections API."""
+
+    def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        """Post `payload` to each id once; report an outcome for every id given.
+
+        Never raises for a per-connection failure: it is reported as an outcome.
+        """
+        ...
+
+
+class Clock(Protocol):
+    """Time, so that the domain stays deterministic under test."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a fake clock just advances)."""
+        ...

@@ -1,0 +1,123 @@
+"""The wire protocol: a frame on a route becomes a command, or an error for the sender."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_ROUTE = "$default"
+# The custom routes our API declares (infra/template.yaml routes them by $request.body.action).
+ROUTES = ("sendmessage", "join", "leave", "whoami")
+ROOM_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+
+
+@dataclass(frozen=True)
+class Relay:
+    """$default: the frame's text, verbatim, to every connection."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    """sendmessage: `data` as text, to a room's members or to everyone."""
+
+    data: str
+    room: str | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    room: str
+
+
+@dataclass(frozen=True)
+class Leave:
+    room: str
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    pass
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A known action with bad fields: answered to the sender alone, nothing changes."""
+
+    code: str
+    message: str
+
+
+Command = Relay | SendMessage | Join | Leave | WhoAmI
+
+
+def parse(route_key: str, body: str) -> Command | Invalid:
+    """Turn the frame that API Gateway routed to `route_key` into a command."""
+    if route_key not in ROUTES:
+        return Relay(body)
+    try:
+        frame: Any = json.loads(body)
+    except ValueError:
+        return Invalid("invalid_frame", f"The {route_key} frame is not valid JSON.")
+    if not isinstance(frame, dict):
+        return Invalid("invalid_frame", f"The {route_key} frame must be a JSON object.")
+    if route_key == "whoami":
+        return WhoAmI()
+    if route_key == "sendmessage":
+        return _send_message(frame)
+    room = _room(frame, required=True)
+    if isinstance(room, Invalid):
+        return room
+    assert room is not None
+    return Join(room) if route_key == "join" else Leave(room)
+
+
+def _send_message(frame: dict[str, Any]) -> SendMessage | Invalid:
+    if "data" not in frame:
+        return Invalid("missing_data", 'A sendmessage frame needs a "data" field.')
+    room = _room(frame, required=False)
+    if isinstance(room, Invalid):
+        return room
+    data = frame["data"]
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return SendMessage(text, room)
+
+
+def _room(frame: dict[str, Any], required: bool) -> str | Invalid | None:
+    if "room" not in frame:
+        if required:
+            return Invalid("missing_room", 'This action needs a "room" field.')
+        return None
+    room = frame["room"]
+    if not isinstance(room, str):
+        kind = type(room).__name__ if room is not None else "null"
+        return Invalid("invalid_room", f'"room" must be a string, not {kind}.')
+    if not ROOM_PATTERN.fullmatch(room):
+        return Invalid(
+            "invalid_room",
+            '"room" must be 1 to 128 characters of letters, digits, "_", ".", ":" or "-".',
+        )
+    return room
+
+
+def joined(room: str) -> bytes:
+    return _frame({"type": "joined", "room": room})
+
+
+def left(room: str) -> bytes:
+    return _frame({"type": "left", "room": room})
+
+
+def whoami(connection_id: str) -> bytes:
+    return _frame({"type": "whoami", "connectionId": connection_id})
+
+
+def error(code: str, message: str) -> bytes:
+    return _frame({"type": "error", "error": code, "message": message})
+
+
+def _frame(value: dict[str, str]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,112 @@
+"""Use cases: connect, disconnect, and a message on a route (the protocol)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import protocol
+from domain.errors import UnknownConnection
+from domain.fanout import Fanout
+from domain.model import (
+    EVERYONE,
+    MAX_PAYLOAD_BYTES,
+    Audience,
+    Connection,
+    FanoutResult,
+    Identity,
+)
+from domain.ports import Clock, ConnectionStore
+from domain.rooms import may_enter
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    """What a message did: the command it was, and the fan-out(s) it caused."""
+
+    command: str
+    broadcast: FanoutResult | None = None
+    reply: FanoutResult | None = None
+    error: str | None = None
+
+
+class Switchboard:
+    """The application: every route's use case, over a store and a fan-out."""
+
+    def __init__(self, store: ConnectionStore, fanout: Fanout, clock: Clock) -> None:
+        self._store = store
+        self._fanout = fanout
+        self._clock = clock
+
+    def connect(
+        self, connection_id: str, connected_at_ms: int, identity: Identity | None = None
+    ) -> Connection:
+        connection = Connection.open(connection_id, connected_at_ms, identity)
+        self._store.add(connection)
+        return connection
+
+    def disconnect(self, connection_id: str) -> bool:
+        return self._store.remove(connection_id)
+
+    def broadcast(self, payload: bytes, audience: Audience = EVERYONE) -> FanoutResult:
+        now = self._clock.now()
+        if audience.room is None:
+            recipients = self._store.connection_ids(now)
+        else:
+            recipients = self._store.room_member_ids(audience.room, now)
+        return self._fanout.send(payload, recipients)
+
+    def on_message(
+        self, connection_id: str, route_key: str, body: str, identity: Identity | None = None
+    ) -> MessageOutcome:
+        command = protocol.parse(route_key, body)
+        match command:
+            case protocol.Invalid(code, message):
+                return self._refuse(connection_id, "invalid", code, message)
+            case protocol.Relay(text):
+                return self._broadcast("relay", connection_id, text, EVERYONE)
+            case protocol.SendMessage(data, room):
+                if room is not None and not may_enter(identity, room):
+                    return self._refuse(connection_id, "sendmessage", *_forbidden(room))
+                return self._broadcast("sendmessage", connection_id, data, Audience(room))
+            case protocol.Join(room):
+                if not may_enter(identity, room):
+                    return self._refuse(connection_id, "join", *_forbidden(room))
+                return self._membership("join", connection_id, room)
+            case protocol.Leave(room):
+                return self._membership("leave", connection_id, room)
+            case protocol.WhoAmI():
+                reply = self._reply(connection_id, protocol.whoami(connection_id))
+                return MessageOutcome("whoami", reply=reply)
+
+    def _broadcast(
+        self, name: str, sender: str, text: str, audience: Audience
+    ) -> MessageOutcome:
+        payload = text.encode()
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."
+            return self._refuse(sender, name, "payload_too_large", message)
+        return MessageOutcome(name, broadcast=self.broadcast(payload, audience))
+
+    def _membership(self, name: str, connection_id: str, room: str) -> MessageOutcome:
+        try:
+            if name == "join":
+                self._store.join(connection_id, room)
+                frame = protocol.joined(room)
+            else:
+                self._store.leave(connection_id, room)
+                frame = protocol.left(room)
+        except UnknownConnection:
+            message = "This connection has no record (it may have expired); reconnect."
+            return self._refuse(connection_id, name, "unknown_connection", message)
+        return MessageOutcome(name, reply=self._reply(connection_id, frame))
+
+    def _refuse(self, connection_id: str, name: str, code: str, message: str) -> MessageOutcome:
+        reply = self._reply(connection_id, protocol.error(code, message))
+        return MessageOutcome(name, reply=reply, error=code)
+
+    def _reply(self, connection_id: str, frame: bytes) -> FanoutResult:
+        return self._fanout.send(frame, [connection_id])
+
+
+def _forbidden(room: str) -> tuple[str, str]:
+    return "forbidden_room", f"Your token does not allow the room {room!r}."

@@ -1,0 +1,1 @@
+"""Entrypoints: the Lambda handler, the container, the local gateway and the CLI."""
