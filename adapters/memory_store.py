@@ -58,9 +58,7 @@ class MemoryStore(ConnectionStore):
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         with self._lock:
             members = [
-                cid
-                for cid in self._rooms.get(room, ())
-                if self._connections[cid].is_live(now)
+                cid for cid in self._rooms.get(room, ()) if self._connections[cid].is_live(now)
             ]
         return iter(members)
 

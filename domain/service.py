@@ -78,9 +78,7 @@ class Switchboard:
                 reply = self._reply(connection_id, protocol.whoami(connection_id))
                 return MessageOutcome("whoami", reply=reply)
 
-    def _broadcast(
-        self, name: str, sender: str, text: str, audience: Audience
-    ) -> MessageOutcome:
+    def _broadcast(self, name: str, sender: str, text: str, audience: Audience) -> MessageOutcome:
         payload = text.encode()
         if len(payload) > MAX_PAYLOAD_BYTES:
             message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."

@@ -1,0 +1,69 @@
+"""SigV4 headers for @connections posts, from botocore's signer and credential chain."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials, ReadOnlyCredentials
+
+SERVICE = "execute-api"
+
+
+class CredentialSource(Protocol):
+    """A boto3 or botocore Session, or anything else that hands out botocore credentials."""
+
+    def get_credentials(self) -> Credentials | None: ...
+
+
+class _PayloadSigner(SigV4Auth):
+    """SigV4Auth told the payload's hash up front: one batch posts one payload many times."""
+
+    def __init__(self, credentials: ReadOnlyCredentials, region: str, payload: bytes) -> None:
+        super().__init__(credentials, SERVICE, region)
+        self._payload_hash = sha256(payload).hexdigest()
+
+    def payload(self, request: Any) -> str:
+        return self._payload_hash
+
+
+class BatchSigner:
+    """Signs the posts of one batch with the credentials that are current when it starts."""
+
+    def __init__(self, signer: SigV4Auth, endpoint: str, payload: bytes) -> None:
+        self._signer = signer
+        self._endpoint = endpoint
+        self._payload = payload
+
+    def url(self, connection_id: str) -> str:
+        # API Gateway ids are base64 ('=' padding): the id is one path segment, so
+        # everything but unreserved characters is escaped ('=' -> %3D), as botocore does.
+        return f"{self._endpoint}/@connections/{quote(connection_id, safe='')}"
+
+    def headers(self, url: str) -> dict[str, str]:
+        """Authorization, X-Amz-Date and (with session credentials) X-Amz-Security-Token."""
+        request = AWSRequest(method="POST", url=url, data=self._payload)
+        self._signer.add_auth(request)
+        return dict(request.headers.items())
+
+
+def batch_signer(
+    source: CredentialSource, endpoint: str, region: str, payload: bytes
+) -> BatchSigner:
+    """A signer for one batch; raises RuntimeError when the chain finds no credentials.
+
+    get_frozen_credentials() refreshes RefreshableCredentials (Lambda's role, SSO, assumed
+    roles) when they are close to expiry, and freezes one consistent key/secret/token
+    triple, so a batch is never signed with a stale or half-rotated set.
+    """
+    credentials = source.get_credentials()
+    if credentials is None:
+        raise RuntimeError(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "a profile, or run with an IAM role"
+        )
+    frozen = credentials.get_frozen_credentials()
+    return BatchSigner(_PayloadSigner(frozen, region, payload), endpoint.rstrip("/"), payload)

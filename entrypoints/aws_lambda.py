@@ -1,0 +1,114 @@
+"""The Lambda handler: parse the event, run one use case, map the result to a status code."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from domain.model import FanoutResult
+from domain.protocol import DEFAULT_ROUTE, ROUTES
+from domain.service import MessageOutcome, Switchboard
+from entrypoints import container as composition
+from entrypoints.events import BadEvent, WebSocketEvent
+
+logger = Logger(service="switchboard")
+metrics = Metrics(namespace="Switchboard", service="switchboard")
+
+MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
+_container: composition.Container | None = None
+
+
+def container() -> composition.Container:
+    """Built once per process, so a warm Lambda reuses its clients."""
+    global _container
+    if _container is None:
+        _container = composition.build()
+    return _container
+
+
+def reset_container(new: composition.Container | None = None) -> None:
+    """For tests and the local gateway: start from a fresh (or given) container."""
+    global _container
+    _container = new
+
+
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        ws = WebSocketEvent.parse(event)
+    except BadEvent as exc:
+        return _malformed(exc)
+    logger.append_keys(route=ws.route_key, connection_id=ws.connection_id, request_id=ws.request_id)
+    try:
+        status, counts = _dispatch(ws)
+    except BadEvent as exc:
+        return _malformed(exc)
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    logger.info("invocation", extra={"status": status, "duration_ms": duration_ms, **counts})
+    return _response(status, "OK" if status < 300 else counts.get("error", "Error"))
+
+
+def _malformed(exc: BadEvent) -> dict[str, Any]:
+    logger.warning("malformed event", extra={"error": str(exc)})
+    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+    return _response(400, f"Bad event: {exc}")
+
+
+def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
+    if ws.route_key == "$connect":
+        _service(ws).connect(ws.connection_id, ws.connected_at_ms, ws.identity)
+        metrics.add_metric(name="Connects", unit=MetricUnit.Count, value=1)
+        return 200, {}
+    if ws.route_key == "$disconnect":
+        existed = _service(ws).disconnect(ws.connection_id)
+        metrics.add_metric(name="Disconnects", unit=MetricUnit.Count, value=1)
+        return 200, {"existed": existed}
+    if ws.route_key not in MESSAGE_ROUTES:
+        raise BadEvent(f"route key {ws.route_key!r} is not one of {sorted(MESSAGE_ROUTES)}")
+    if ws.body is None:
+        raise BadEvent(f"a {ws.route_key} event needs a body")
+    started = time.perf_counter()
+    outcome = _service(ws).on_message(ws.connection_id, ws.route_key, ws.body, ws.identity)
+    metrics.add_metric(name="Messages", unit=MetricUnit.Count, value=1)
+    return (400 if outcome.error else 200), _record(outcome, time.perf_counter() - started)
+
+
+def _service(ws: WebSocketEvent) -> Switchboard:
+    c = container()
+    settings_endpoint = c.config.apigw_endpoint()
+    endpoint = settings_endpoint or ws.management_endpoint(c.config.region())
+    return c.switchboard(fanout__publisher=c.publishers().for_endpoint(endpoint))
+
+
+def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:
+    counts: dict[str, Any] = {"command": outcome.command}
+    if outcome.error:
+        counts["error"] = outcome.error
+    total = (outcome.broadcast or FanoutResult()) + (outcome.reply or FanoutResult())
+    counts.update(
+        recipients=total.recipients,
+        delivered=total.delivered,
+        pruned=total.pruned,
+        failed=total.failed,
+        retries=total.retries,
+    )
+    metrics.add_metric(name="PostsDelivered", unit=MetricUnit.Count, value=total.delivered)
+    metrics.add_metric(name="PostsPruned", unit=MetricUnit.Count, value=total.pruned)
+    metrics.add_metric(name="PostsFailed", unit=MetricUnit.Count, value=total.failed)
+    if outcome.broadcast is not None:
+        milliseconds = round(seconds * 1000, 2)
+        counts["fanout_ms"] = milliseconds
+        metrics.add_metric(name="FanoutDuration", unit=MetricUnit.Milliseconds, value=milliseconds)
+    if total.failed_ids:
+        counts["failed_ids"] = list(total.failed_ids[:20])
+    return counts
+
+
+def _response(status: int, body: str) -> dict[str, Any]:
+    return {"statusCode": status, "body": json.dumps({"message": body}) if status >= 300 else body}

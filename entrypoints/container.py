@@ -1,0 +1,105 @@
+"""The composition root: the only module that names concrete adapters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.memory_store import MemoryStore
+from domain.fanout import Fanout, RetryPolicy
+from domain.ports import Publisher
+from domain.service import Switchboard
+from entrypoints.settings import Settings
+
+
+def _dynamodb_client(region: str, endpoint: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Standard retry mode retries DynamoDB throttling with backoff, bounded in attempts.
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, config=config)
+
+
+def _dynamo_store(client: Any, table_name: str) -> Any:
+    from adapters.dynamodb_store import DynamoStore
+
+    return DynamoStore(client, table_name)
+
+
+def _boto3_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
+    from adapters.apigateway_publisher import Boto3Publisher, management_client
+
+    client = management_client(endpoint, region, concurrency)
+    return Boto3Publisher(client, concurrency)
+
+
+def _lean_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
+    from adapters.lean_publisher import LeanPublisher
+
+    publisher: Publisher = LeanPublisher(endpoint, region=region, concurrency=concurrency)
+    return publisher
+
+
+class Publishers:
+    """One publisher per @connections endpoint, built on first use and kept for the process."""
+
+    def __init__(self, factory: Callable[..., Publisher]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._by_endpoint: dict[str, Publisher] = {}
+
+    def for_endpoint(self, endpoint: str) -> Publisher:
+        with self._lock:
+            publisher = self._by_endpoint.get(endpoint)
+            if publisher is None:
+                publisher = self._by_endpoint[endpoint] = self._factory(endpoint=endpoint)
+            return publisher
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    dynamodb_client = providers.Singleton(
+        _dynamodb_client, region=config.region, endpoint=config.dynamodb_endpoint
+    )
+    store = providers.Selector(
+        config.store,
+        memory=providers.Singleton(MemoryStore),
+        dynamodb=providers.Singleton(
+            _dynamo_store, client=dynamodb_client, table_name=config.table
+        ),
+    )
+    publisher = providers.Selector(
+        config.publisher,
+        boto3=providers.Factory(
+            _boto3_publisher, region=config.region, concurrency=config.concurrency
+        ),
+        lean=providers.Factory(
+            _lean_publisher, region=config.region, concurrency=config.concurrency
+        ),
+    )
+    publishers = providers.Singleton(Publishers, factory=publisher.provider)
+    retry_policy = providers.Singleton(
+        RetryPolicy,
+        max_attempts=config.max_attempts,
+        base_delay=config.base_delay,
+        max_delay=config.max_delay,
+        deadline=config.deadline,
+    )
+    fanout = providers.Factory(
+        Fanout, store=store, clock=clock, policy=retry_policy, batch_size=config.batch_size
+    )
+    switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
+
+
+def build(environ: Mapping[str, str] | None = None) -> Container:
+    """A container configured from the environment (or the mapping given)."""
+    container = Container()
+    container.config.from_dict(Settings.from_environ(environ).as_dict())
+    return container

@@ -1,0 +1,115 @@
+"""A thin typed view over API Gateway's WebSocket proxy event, with clear errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.model import Identity
+
+EVENT_TYPES = ("CONNECT", "MESSAGE", "DISCONNECT")
+
+
+class BadEvent(ValueError):
+    """The event is not one API Gateway's WebSocket API sends; the message says why."""
+
+
+@dataclass(frozen=True)
+class WebSocketEvent:
+    route_key: str
+    event_type: str
+    connection_id: str
+    request_id: str
+    api_id: str
+    stage: str
+    domain_name: str
+    connected_at_ms: int
+    body: str | None
+    identity: Identity
+
+    @classmethod
+    def parse(cls, event: Any) -> WebSocketEvent:
+        if not isinstance(event, Mapping):
+            raise BadEvent(f"the event must be a JSON object, not {type(event).__name__}")
+        context = event.get("requestContext")
+        if not isinstance(context, Mapping):
+            raise BadEvent("the event has no requestContext object")
+        route_key = _text(context, "routeKey")
+        connection_id = _text(context, "connectionId")
+        event_type = context.get("eventType", "MESSAGE")
+        if event_type not in EVENT_TYPES:
+            raise BadEvent(f"requestContext.eventType {event_type!r} is not one of {EVENT_TYPES}")
+        connected_at = context.get("connectedAt", context.get("requestTimeEpoch", 0))
+        if not isinstance(connected_at, int) or isinstance(connected_at, bool):
+            raise BadEvent("requestContext.connectedAt must be epoch milliseconds (an integer)")
+        return cls(
+            route_key=route_key,
+            event_type=event_type,
+            connection_id=connection_id,
+            request_id=str(context.get("requestId", "")),
+            api_id=str(context.get("apiId", "")),
+            stage=str(context.get("stage", "")),
+            domain_name=str(context.get("domainName", "")),
+            connected_at_ms=connected_at,
+            body=_body(event),
+            identity=_identity(context),
+        )
+
+    def management_endpoint(self, region: str) -> str:
+        """The @connections endpoint from apiId, region and stage.
+
+        Not from domainName: behind a custom domain it names the custom domain, whose base
+        path need not be the stage, and posts there fail.
+        """
+        if not self.api_id or not self.stage:
+            raise BadEvent("the event lacks requestContext.apiId or stage to reach @connections")
+        return f"https://{self.api_id}.execute-api.{region}.amazonaws.com/{self.stage}"
+
+
+def _text(context: Mapping[str, Any], key: str) -> str:
+    value = context.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadEvent(f"requestContext.{key} must be a non-empty string")
+    return value
+
+
+def _body(event: Mapping[str, Any]) -> str | None:
+    body = event.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise BadEvent(f"the body must be a string, not {type(body).__name__}")
+    if event.get("isBase64Encoded") is True:
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise BadEvent(f"the base64 body is not UTF-8 text: {exc}") from exc
+    return body
+
+
+def _identity(context: Mapping[str, Any]) -> Identity:
+    raw_identity = context.get("identity")
+    identity = raw_identity if isinstance(raw_identity, Mapping) else {}
+    authorizer = context.get("authorizer")
+    principal: str | None = None
+    allowed: tuple[str, ...] | None = None
+    if isinstance(authorizer, Mapping):
+        # Authorizer context values are strings, numbers or booleans only (no lists), so
+        # our authorizer passes the allowed room patterns as one comma-separated string.
+        principal = _optional(authorizer.get("sub")) or _optional(authorizer.get("principalId"))
+        rooms = authorizer.get("rooms")
+        if isinstance(rooms, str):
+            allowed = tuple(p.strip() for p in rooms.split(",") if p.strip())
+    return Identity(
+        source_ip=_optional(identity.get("sourceIp")),
+        user_agent=_optional(identity.get("userAgent")),
+        principal=principal,
+        allowed_rooms=allowed,
+    )
+
+
+def _optional(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
