@@ -57,7 +57,21 @@ def create_table_kwargs(table_name: str, template: Path = TEMPLATE) -> dict[str,
         kwargs["GlobalSecondaryIndexes"] = [
             {key: index[key] for key in _INDEX_KEYS if key in index} for index in indexes
         ]
+    for key, value in kwargs.items():
+        _require_literal(f"{RESOURCE}.Properties.{key}", value)
     return kwargs
+
+
+def _require_literal(where: str, value: Any) -> None:
+    # Intrinsics (!Ref, !If...) need CloudFormation to resolve them; a local table cannot.
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" or key.startswith("Fn::"):
+                raise ValueError(f"{where} uses {key}: the table schema must be literal values")
+            _require_literal(f"{where}.{key}", inner)
+    elif isinstance(value, list):
+        for n, inner in enumerate(value):
+            _require_literal(f"{where}[{n}]", inner)
 
 
 def ttl_attribute(template: Path = TEMPLATE) -> str | None:

@@ -11,3 +11,7 @@ class UnknownConnection(LookupError):
 
 class StoreError(RuntimeError):
     """The store could not complete an operation; the message says what is left undone."""
+
+
+class InvalidToken(ValueError):
+    """A token failed verification; the message says why (never echoes the token)."""

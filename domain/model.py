@@ -91,3 +91,11 @@ class FanoutResult:
             self.retries + other.retries,
             self.failed_ids + other.failed_ids,
         )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a verified token allows: who the caller is and which room patterns they may enter."""
+
+    principal: str
+    rooms: tuple[str, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
-from domain.model import Connection, PostOutcome
+from domain.model import Connection, Grant, PostOutcome
 
 
 class ConnectionStore(Protocol):
@@ -63,4 +63,12 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None:
         """Wait (a fake clock just advances)."""
+        ...
+
+
+class TokenVerifier(Protocol):
+    """Checks a signed token (signature, expiry, issuer, audience) and reads its grant."""
+
+    def verify(self, token: str) -> Grant:
+        """The token's grant; raises InvalidToken saying what was wrong."""
         ...

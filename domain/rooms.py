@@ -26,3 +26,23 @@ def may_enter(identity: Identity | None, room: str) -> bool:
         if fnmatchcase(room, pattern):
             return True
     return False
+
+
+# Room patterns in a grant: room characters plus fnmatch's wildcards and `{sub}`.
+PATTERN_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-*?[]{}"
+)
+
+
+def check_patterns(patterns: object) -> tuple[str, ...]:
+    """The grant's room patterns as a tuple; ValueError saying what is wrong otherwise."""
+    if not isinstance(patterns, list | tuple):
+        raise ValueError("the rooms claim must be a list of room patterns")
+    checked: list[str] = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not 1 <= len(pattern) <= 128:
+            raise ValueError("each room pattern must be a string of 1 to 128 characters")
+        if not set(pattern) <= PATTERN_CHARACTERS:
+            raise ValueError(f"room pattern {pattern!r} has characters a room cannot have")
+        checked.append(pattern)
+    return tuple(checked)

@@ -11,9 +11,9 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.memory_store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
-from domain.ports import Publisher
+from domain.ports import Publisher, TokenVerifier
 from domain.service import Switchboard
-from entrypoints.settings import Settings
+from entrypoints.settings import AuthSettings, Settings
 
 
 def _dynamodb_client(region: str, endpoint: str | None) -> Any:
@@ -103,3 +103,23 @@ def build(environ: Mapping[str, str] | None = None) -> Container:
     container = Container()
     container.config.from_dict(Settings.from_environ(environ).as_dict())
     return container
+
+
+def token_verifier(settings: AuthSettings) -> TokenVerifier:
+    """The authorizer's verifier over the key source its settings name."""
+    from adapters.jwt_tokens import JwtVerifier, jwks_key_source
+
+    key_for: Callable[[str], Any]
+    if settings.secret_parameter:
+        import boto3
+
+        from adapters.ssm_secret import SsmSecret
+
+        ssm = boto3.client("ssm", region_name=settings.region)
+        key_for = SsmSecret(ssm, settings.secret_parameter)
+    elif settings.jwks_url:
+        key_for = jwks_key_source(settings.jwks_url)
+    else:
+        key = settings.secret or settings.public_key
+        key_for = lambda _token: key  # noqa: E731
+    return JwtVerifier(key_for, settings.algorithm, settings.issuer, settings.audience)

@@ -67,3 +67,45 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise SettingsError(f"{name}={value} is outside {low}..{high}")
     return value
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The $connect authorizer's settings: one key source, an issuer and an audience."""
+
+    algorithm: str = "HS256"
+    secret: str | None = None  # HS256, literal (local use)
+    secret_parameter: str | None = None  # HS256, an SSM SecureString parameter name
+    public_key: str | None = None  # RS256/ES256, PEM
+    jwks_url: str | None = None  # RS256/ES256, keys picked by `kid`
+    issuer: str = "switchboard"
+    audience: str = "switchboard"
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthSettings:
+        env = os.environ if environ is None else environ
+        settings = cls(
+            algorithm=_choice(env, "AUTH_ALGORITHM", ("HS256", "RS256", "ES256"), cls.algorithm),
+            secret=env.get("AUTH_SECRET") or None,
+            secret_parameter=env.get("AUTH_SECRET_PARAMETER") or None,
+            public_key=env.get("AUTH_PUBLIC_KEY") or None,
+            jwks_url=env.get("AUTH_JWKS_URL") or None,
+            issuer=env.get("AUTH_ISSUER") or cls.issuer,
+            audience=env.get("AUTH_AUDIENCE") or cls.audience,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+        )
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if self.algorithm == "HS256":
+            keys = {"AUTH_SECRET": self.secret, "AUTH_SECRET_PARAMETER": self.secret_parameter}
+        else:
+            keys = {"AUTH_PUBLIC_KEY": self.public_key, "AUTH_JWKS_URL": self.jwks_url}
+        given = [name for name, value in keys.items() if value]
+        if len(given) != 1:
+            raise SettingsError(
+                f"AUTH_ALGORITHM={self.algorithm} needs exactly one of {', '.join(keys)}"
+                f" (given: {', '.join(given) or 'none'})"
+            )

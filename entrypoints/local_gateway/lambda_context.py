@@ -18,7 +18,7 @@ class FunctionInfo:
 
     function_name: str = "switchboard-local"
     function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
+    memory_limit_in_mb: str = "256"  # a string, as the Python runtime reads it from its env
     region: str = "us-east-1"
     log_stream_name: str = field(default_factory=ids.log_stream_name)
 
@@ -32,7 +32,7 @@ class FunctionInfo:
 
 
 class LambdaContext:
-    """Lambda's context object: the attributes and method of the Python runtime's."""
+    """Lambda's context object: the attributes and method of the Python runtime's (awslambdaric)."""
 
     def __init__(self, function: FunctionInfo, timeout: float = INTEGRATION_TIMEOUT_SECONDS):
         self.aws_request_id = ids.lambda_request_id()

@@ -166,3 +166,26 @@ def test_one_structured_log_line_per_invocation(
     assert "cold_start" in last and "duration_ms" in last
     metrics = [line for line in lines if "_aws" in line]
     assert any("PostsDelivered" in m for m in metrics)
+
+
+def test_join_is_limited_to_the_rooms_the_authorizer_allowed(app: Any) -> None:
+    _, fake, _ = app
+    authorizer = {"principalId": "alice", "sub": "alice", "rooms": "public:*,user:{sub}"}
+    event = load_event(
+        "connect", connectionId="AAAAAAAAAAAAAAA=", connectedAt=NOW_MS, authorizer=authorizer
+    )
+    assert invoke(event)["statusCode"] == 200
+
+    def join(room: str) -> dict[str, Any]:
+        event = load_event(
+            "message", connectionId="AAAAAAAAAAAAAAA=", routeKey="join", authorizer=authorizer
+        )
+        event["body"] = json.dumps({"action": "join", "room": room})
+        frame = fake.sent["AAAAAAAAAAAAAAA="]
+        invoke(event)
+        return dict(json.loads(frame[-1]))
+
+    assert join("public:news") == {"type": "joined", "room": "public:news"}
+    assert join("user:alice") == {"type": "joined", "room": "user:alice"}
+    assert join("user:bob")["error"] == "forbidden_room"
+    assert join("staff")["error"] == "forbidden_room"

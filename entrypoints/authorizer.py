@@ -1,0 +1,69 @@
+"""The $connect REQUEST authorizer: a JWT from `?token=` becomes an IAM policy and a context.
+
+No token: 401 (API Gateway's answer to the "Unauthorized" error). A token that fails any
+check: an explicit Deny, which API Gateway turns into 403. A valid one: Allow, with the
+caller's `sub` and allowed room patterns in the context that every route then receives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from domain.errors import InvalidToken
+from domain.ports import TokenVerifier
+from entrypoints.settings import AuthSettings
+
+logger = Logger(service="switchboard-authorizer")
+_verifier: TokenVerifier | None = None
+
+
+def verifier() -> TokenVerifier:
+    """Built once per process from the environment (AUTH_* settings)."""
+    global _verifier
+    if _verifier is None:
+        from entrypoints.container import token_verifier
+
+        _verifier = token_verifier(AuthSettings.from_environ())
+    return _verifier
+
+
+def reset_verifier(new: TokenVerifier | None = None) -> None:
+    global _verifier
+    _verifier = new
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    resource = str(event.get("methodArn", "*"))
+    params = event.get("queryStringParameters") or {}
+    token = params.get("token") if isinstance(params, dict) else None
+    request = event.get("requestContext") or {}
+    logger.append_keys(
+        connection_id=request.get("connectionId"), request_id=request.get("requestId")
+    )
+    if not token:
+        logger.info("no token: 401")
+        # The exact message "Unauthorized" is what makes API Gateway answer 401.
+        raise Exception("Unauthorized")
+    try:
+        grant = verifier().verify(token)
+    except InvalidToken as exc:
+        logger.info("token refused: 403", extra={"reason": str(exc)})
+        return _policy("anonymous", "Deny", resource, {"reason": str(exc)})
+    logger.info("token accepted", extra={"sub": grant.principal, "rooms": list(grant.rooms)})
+    # Context values must be strings, numbers or booleans: room patterns go comma-separated.
+    context_out = {"sub": grant.principal, "rooms": ",".join(grant.rooms)}
+    return _policy(grant.principal, "Allow", resource, context_out)
+
+
+def _policy(principal: str, effect: str, resource: str, ctx: dict[str, str]) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": ctx,
+    }

@@ -1,0 +1,1 @@
+"""Deploying Switchboard to AWS: the template, the Lambda package, the stack commands."""

@@ -1,0 +1,1 @@
+"""`switchboard package`, `deploy` and `destroy`: one module per subcommand."""

@@ -1,0 +1,75 @@
+"""`switchboard deploy`: package, upload and create or update the CloudFormation stack."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import tempfile
+from pathlib import Path
+
+from infra import artifacts, packaging, stack
+from infra.aws import Aws
+from infra.cfn_yaml import TEMPLATE, load_template
+from infra.commands.options import add_aws, add_build, key_values, reporting_errors
+
+HELP = "Deploy Switchboard to AWS: build and upload the package, then create or update the stack."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_aws(parser)
+    parser.add_argument("--stage", help="API Gateway stage name (template default: dev)")
+    parser.add_argument(
+        "--bucket",
+        help="S3 bucket for the package (default: switchboard-artifacts-ACCOUNT-REGION, "
+        "created when missing)",
+    )
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE",
+        help="a template parameter, e.g. MemorySize=1024 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--package", type=Path,
+        help="a zip from `switchboard package` (built with the same --arch) instead of building",
+    )  # fmt: skip
+    add_build(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    return reporting_errors(lambda: _deploy(args))
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    aws = Aws(args.region, args.endpoint_url)
+    parameters = key_values(args.parameter)
+    if args.stage is not None:
+        parameters["Stage"] = args.stage
+    parameters.setdefault("Architecture", args.arch)
+    with tempfile.TemporaryDirectory(prefix="switchboard-deploy-") as scratch:
+        zip_path, sha256 = _package(args, Path(scratch))
+        bucket = args.bucket or artifacts.default_bucket(aws)
+        artifacts.ensure_bucket(aws, bucket, create=args.bucket is None)
+        key = artifacts.upload(aws, bucket, zip_path, sha256)
+    parameters.update(CodeS3Bucket=bucket, CodeS3Key=key)
+    template = load_template(TEMPLATE)
+    outputs = stack.deploy(
+        aws,
+        args.stack_name,
+        TEMPLATE.read_text(encoding="utf-8"),
+        set(template.get("Parameters", {})),
+        parameters,
+    )
+    print(f"Stack {args.stack_name} is deployed.")
+    for name, value in sorted(outputs.items()):
+        print(f"  {name:<22} {value}")
+    return 0
+
+
+def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
+    if args.package is not None:
+        if not args.package.is_file():
+            raise FileNotFoundError(f"--package {args.package}: no such file")
+        return args.package, hashlib.sha256(args.package.read_bytes()).hexdigest()
+    print(f"Building the Lambda package ({args.arch})")
+    built = packaging.build(scratch / "switchboard.zip", args.arch, args.cache_dir, args.with_boto3)
+    print(f"  {built.size / 1e6:.1f} MB, sha256 {built.sha256}")
+    return built.path, built.sha256

@@ -1,0 +1,162 @@
+"""One behaviour suite for every ConnectionStore adapter: in memory, and DynamoDB under moto."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from adapters.dynamodb_schema import ensure_table
+from adapters.dynamodb_store import DynamoStore
+from adapters.memory_store import MemoryStore
+from domain.errors import UnknownConnection
+from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
+from domain.ports import ConnectionStore
+
+T0_MS = 1_700_000_000_000
+T0 = T0_MS // 1000
+EXPIRES = T0 + MAX_CONNECTION_SECONDS
+
+
+def _memory() -> Iterator[ConnectionStore]:
+    yield MemoryStore()
+
+
+def _dynamodb() -> Iterator[ConnectionStore]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        ensure_table(client, "contract-connections")
+        # A small page, so that every read in this suite crosses page boundaries too.
+        yield DynamoStore(client, "contract-connections", page_limit=3)
+
+
+@pytest.fixture(params=[_memory, _dynamodb], ids=["memory", "dynamodb"])
+def store(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ConnectionStore]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")  # never real credentials, even by mistake
+    factory: Callable[[], Iterator[ConnectionStore]] = request.param
+    yield from factory()
+
+
+def opened(cid: str, at_ms: int = T0_MS, identity: Identity | None = None) -> Connection:
+    return Connection.open(cid, at_ms, identity)
+
+
+def ids(found: Iterator[str]) -> list[str]:
+    return sorted(found)
+
+
+def test_added_connection_reads_back(store: ConnectionStore) -> None:
+    connection = Connection("a=", T0_MS, EXPIRES, frozenset({"lobby", "x"}))
+    store.add(connection)
+    assert store.get("a=") == connection
+    assert store.get("nobody=") is None
+
+
+def test_remove_reports_whether_it_existed_and_drops_memberships(store: ConnectionStore) -> None:
+    store.add(opened("a="))
+    store.add(opened("b="))
+    store.join("a=", "lobby")
+    store.join("b=", "lobby")
+    assert store.remove("a=") is True
+    assert store.get("a=") is None
+    assert ids(store.connection_ids(T0)) == ["b="]
+    assert ids(store.room_member_ids("lobby", T0)) == ["b="]
+    assert store.remove("a=") is False
+    assert store.remove("never=") is False
+
+
+def test_join_and_leave_return_the_updated_connection(store: ConnectionStore) -> None:
+    identity = Identity(source_ip="203.0.113.9", principal="alice")
+    store.add(opened("a=", identity=identity))
+    joined = store.join("a=", "lobby")
+    assert joined == Connection("a=", T0_MS, EXPIRES, frozenset({"lobby"}), identity)
+    assert store.join("a=", "lobby") == joined  # joining twice is one membership
+    assert store.join("a=", "games").rooms == {"lobby", "games"}
+    assert ids(store.room_member_ids("lobby", T0)) == ["a="]
+    left = store.leave("a=", "lobby")
+    assert left.rooms == {"games"}
+    assert store.get("a=") == left
+    assert ids(store.room_member_ids("lobby", T0)) == []
+    assert store.leave("a=", "never-joined") == left
+    assert store.leave("a=", "games").rooms == frozenset()
+    assert store.get("a=") == opened("a=", identity=identity)
+
+
+@pytest.mark.parametrize("action", ["join", "leave"])
+def test_join_and_leave_refuse_unknown_connections(store: ConnectionStore, action: str) -> None:
+    with pytest.raises(UnknownConnection) as raised:
+        getattr(store, action)("ghost=", "lobby")
+    assert raised.value.connection_id == "ghost="
+    assert store.get("ghost=") is None  # no record was created on the way
+    assert ids(store.room_member_ids("lobby", T0)) == []
+
+
+def test_reads_skip_expired_connections(store: ConnectionStore) -> None:
+    store.add(opened("old=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))  # expires at T0
+    store.add(opened("new=", T0_MS - 1000 * MAX_CONNECTION_SECONDS + 1000))  # at T0 + 1
+    for cid in ("old=", "new="):
+        store.join(cid, "lobby")
+    assert ids(store.connection_ids(T0 - 1)) == ["new=", "old="]
+    assert ids(store.room_member_ids("lobby", T0 - 0.5)) == ["new=", "old="]
+    assert ids(store.connection_ids(T0)) == ["new="]  # expires_at <= now is expired
+    assert ids(store.room_member_ids("lobby", T0)) == ["new="]
+    assert ids(store.connection_ids(T0 + 1)) == []
+    assert ids(store.room_member_ids("lobby", T0 + 1)) == []
+
+
+def test_rooms_of_many_connections_are_kept_apart(store: ConnectionStore) -> None:
+    for n in range(20):
+        store.add(opened(f"c{n:02}="))
+        store.join(f"c{n:02}=", f"room{n % 3}")
+        if n % 2 == 0:
+            store.join(f"c{n:02}=", "even")
+    assert ids(store.connection_ids(T0)) == [f"c{n:02}=" for n in range(20)]
+    for r in range(3):
+        expected = [f"c{n:02}=" for n in range(20) if n % 3 == r]
+        assert ids(store.room_member_ids(f"room{r}", T0)) == expected
+    assert ids(store.room_member_ids("even", T0)) == [f"c{n:02}=" for n in range(0, 20, 2)]
+    assert ids(store.room_member_ids("room", T0)) == []  # no prefix matching
+    assert ids(store.room_member_ids("nobody-here", T0)) == []
+
+
+def test_rooms_given_to_add_are_memberships(store: ConnectionStore) -> None:
+    store.add(Connection("a=", T0_MS, EXPIRES, frozenset({"lobby", "games"})))
+    assert ids(store.room_member_ids("lobby", T0)) == ["a="]
+    assert ids(store.room_member_ids("games", T0)) == ["a="]
+
+
+def test_re_adding_replaces_the_record_and_its_memberships(store: ConnectionStore) -> None:
+    store.add(Connection("a=", T0_MS, EXPIRES, frozenset({"lobby", "games"})))
+    later = Connection("a=", T0_MS + 5000, EXPIRES + 5, frozenset({"games", "chess"}))
+    store.add(later)
+    assert store.get("a=") == later
+    assert ids(store.room_member_ids("lobby", T0)) == []
+    assert ids(store.room_member_ids("chess", T0)) == ["a="]
+    # The kept membership follows the new record's expiry, not the old one.
+    assert ids(store.room_member_ids("games", EXPIRES + 1)) == ["a="]
+    assert ids(store.connection_ids(T0)) == ["a="]
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        None,
+        Identity(source_ip="198.51.100.7", user_agent="Mozilla/5.0 (X11; Linux x86_64)"),
+        Identity(principal="alice", allowed_rooms=("public:*", "user:{sub}")),
+        Identity(principal="bob", allowed_rooms=None),
+        Identity(source_ip="192.0.2.1", allowed_rooms=()),  # an authorizer that allows no room
+        Identity(source_ip="", user_agent="", principal="", allowed_rooms=("",)),
+    ],
+    ids=["none", "ip-agent", "patterns", "no-authorizer", "no-rooms-allowed", "empty-strings"],
+)
+def test_identity_round_trips(store: ConnectionStore, identity: Identity | None) -> None:
+    store.add(opened("a=", identity=identity))
+    stored = store.get("a=")
+    assert stored is not None
+    assert stored.identity == identity
+    assert store.join("a=", "lobby").identity == identity

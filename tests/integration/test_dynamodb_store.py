@@ -1,0 +1,257 @@
+"""DynamoStore under moto: every page read, rooms by Query, throttles and partial batch writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from moto import mock_aws
+
+from adapters.dynamodb_batch import BatchRetry
+from adapters.dynamodb_schema import create_table_kwargs, ensure_table
+from adapters.dynamodb_store import DynamoStore
+from domain.errors import StoreError
+from domain.model import Connection, Identity
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TABLE = "it-connections"
+T0_MS = 1_700_000_000_000
+NOW = T0_MS // 1000
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        # Standard retry mode, as the container builds it; 3 attempts keep back-off waits short.
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3})
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1", config=config)
+        ensure_table(dynamodb, TABLE)
+        yield dynamodb
+
+
+class Calls:
+    """Every DynamoDB operation a client is asked to make, with its parameters."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.made: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register("before-parameter-build.dynamodb", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.made.append((model.name, dict(params)))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.made]
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def fail(client: DynamoDBClient, operation: str, code: str, times: int = 10**6) -> list[str]:
+    """Answer the first `times` attempts of `operation` with HTTP 400 `code`; count attempts."""
+    attempts: list[str] = []
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        attempts.append(operation)
+        if len(attempts) > times:
+            return None  # moto answers
+        body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, 400, headers, _Body(json.dumps(body).encode()))
+
+    # First, so that it answers before moto's own before-send handler does.
+    client.meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
+    return attempts
+
+
+class Unprocessing:
+    """A client whose first `times` BatchWriteItem calls apply half the requests, at most."""
+
+    def __init__(self, client: DynamoDBClient, times: int) -> None:
+        self._client = client
+        self.times = times
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_write_item(self, RequestItems: Mapping[str, list[Any]]) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        if self.calls > self.times:
+            return dict(self._client.batch_write_item(RequestItems=RequestItems))
+        [(table, requests)] = RequestItems.items()
+        half = len(requests) // 2
+        if half:
+            self._client.batch_write_item(RequestItems={table: requests[:half]})
+        return {"UnprocessedItems": {table: requests[half:]}}
+
+
+def add_many(store: DynamoStore, count: int, room: str | None = None, agent: str = "") -> None:
+    for n in range(count):
+        identity = Identity(user_agent=agent) if agent else None
+        store.add(Connection.open(f"c{n:04}=", T0_MS, identity))
+        if room:
+            store.join(f"c{n:04}=", room)
+
+
+def test_every_page_is_read_and_lazily(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE, page_limit=7)
+    add_many(store, 50, room="lobby")
+    store.add(Connection("expired=", T0_MS, NOW, frozenset({"lobby"})))
+    calls = Calls(client)
+    assert sorted(store.connection_ids(NOW)) == [f"c{n:04}=" for n in range(50)]
+    assert sorted(store.room_member_ids("lobby", NOW)) == [f"c{n:04}=" for n in range(50)]
+    assert calls.names().count("Scan") > 7 and calls.names().count("Query") > 7
+    calls.made.clear()
+    next(store.connection_ids(NOW))
+    assert calls.names() == ["Scan"]  # one page at a time, on demand
+
+
+def test_pages_end_at_one_megabyte_too(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE)
+    add_many(store, 30, agent="x" * 100_000)  # 3 MB of connections
+    calls = Calls(client)
+    assert sorted(store.connection_ids(NOW)) == [f"c{n:04}=" for n in range(30)]
+    assert calls.names().count("Scan") >= 3
+
+
+def test_parallel_scan_segments_cover_every_connection_once(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE, page_limit=4)
+    add_many(store, 40)
+    segments = [list(store.connection_ids_segment(NOW, s, 3)) for s in range(3)]
+    found = [cid for segment in segments for cid in segment]
+    assert sorted(found) == [f"c{n:04}=" for n in range(40)]
+    with pytest.raises(ValueError, match="segment must be in"):
+        store.connection_ids_segment(NOW, 3, 3)
+
+
+def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE, page_limit=7)
+    add_many(store, 20, room="lobby")
+    calls = Calls(client)
+    assert len(list(store.room_member_ids("lobby", NOW))) == 20
+    assert "Scan" not in calls.names()
+    assert {params.get("IndexName") for _, params in calls.made} == {"room-index"}
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
+def test_throttled_calls_are_retried_by_botocore(client: DynamoDBClient, code: str) -> None:
+    store = DynamoStore(client, TABLE, page_limit=7)
+    add_many(store, 10)
+    scans = fail(client, "Scan", code, times=1)
+    updates = fail(client, "UpdateItem", code, times=1)
+    assert len(list(store.connection_ids(NOW))) == 10
+    assert store.join("c0001=", "lobby").rooms == {"lobby"}
+    assert len(updates) == 2 and len(scans) >= 2
+
+
+def test_throttling_that_outlasts_the_retries_is_a_store_error(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE)
+    add_many(store, 1, room="lobby")
+    queries = fail(client, "Query", "ProvisionedThroughputExceededException")
+    with pytest.raises(StoreError, match="could not remove connection 'c0000='"):
+        store.remove("c0000=")
+    assert len(queries) == 3  # the client's max_attempts, then it gives up
+    assert store.get("c0000=") is not None
+
+
+def test_unprocessed_items_are_retried_with_backoff(client: DynamoDBClient) -> None:
+    DynamoStore(client, TABLE).add(
+        Connection("a=", T0_MS, NOW + 60, frozenset(f"r{n:02}" for n in range(60)))
+    )
+    slept: list[float] = []
+    spy = Unprocessing(client, times=4)
+    store = DynamoStore(cast("DynamoDBClient", spy), TABLE, page_limit=7, sleep=slept.append)
+    assert store.remove("a=") is True
+    assert store.get("a=") is None
+    assert all(list(store.room_member_ids(f"r{n:02}", NOW)) == [] for n in range(60))
+    assert len(slept) == 4 and all(0 <= wait <= BatchRetry().max_delay for wait in slept)
+
+
+def test_a_removal_left_undone_says_so_and_keeps_the_record(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE)
+    store.add(Connection("a=", T0_MS, NOW + 60, frozenset({"lobby", "games"})))
+    spy = Unprocessing(client, times=10**6)
+    failing = DynamoStore(cast("DynamoDBClient", spy), TABLE, sleep=lambda _: None)
+    with pytest.raises(StoreError) as raised:
+        failing.remove("a=")
+    assert "(its record is kept)" in str(raised.value)
+    assert "still unprocessed after retries: delete room#" in str(raised.value)
+    assert spy.calls == BatchRetry().max_attempts
+    assert store.get("a=") is not None
+    assert store.remove("a=") is True  # a retry finishes the job
+    assert list(store.room_member_ids("lobby", NOW)) == []
+
+
+def test_an_add_left_undone_is_a_store_error(client: DynamoDBClient) -> None:
+    spy = Unprocessing(client, times=10**6)
+    store = DynamoStore(cast("DynamoDBClient", spy), TABLE, sleep=lambda _: None)
+    with pytest.raises(StoreError, match="could not add connection 'a=': 1 of 1 writes"):
+        store.add(Connection.open("a=", T0_MS))
+
+
+def test_a_record_that_cannot_be_deleted_is_a_store_error(client: DynamoDBClient) -> None:
+    store = DynamoStore(client, TABLE)
+    store.add(Connection("a=", T0_MS, NOW + 60, frozenset({"lobby"})))
+    fail(client, "DeleteItem", "AccessDeniedException", times=1)
+    with pytest.raises(StoreError, match="AccessDenied"):
+        store.remove("a=")
+    assert store.get("a=") is not None and list(store.room_member_ids("lobby", NOW)) == []
+    assert store.remove("a=") is True
+
+
+def test_ensure_table_creates_the_template_table_once(client: DynamoDBClient) -> None:
+    table = client.describe_table(TableName=TABLE)["Table"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["connectionId", "sk"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "room-index"
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["expiresAt"]}
+    ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")) == ("ENABLED", "expiresAt")
+    assert ensure_table(client, TABLE) is False
+
+
+def test_ensure_table_refuses_a_table_with_other_keys(client: DynamoDBClient) -> None:
+    client.create_table(
+        TableName="other",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(ValueError, match="'other' exists with key schema"):
+        ensure_table(client, "other")
+
+
+def test_the_schema_reader_tolerates_cloudformation_tags(tmp_path: Path) -> None:
+    original = (Path(__file__).parents[2] / "infra" / "template.yaml").read_text()
+    tagged = original.replace(
+        "      BillingMode: PAY_PER_REQUEST",
+        "      TableName: !Sub '${AWS::StackName}-connections'\n"
+        "      Tags:\n        - Key: api\n          Value: !GetAtt Api.ApiId\n"
+        "      BillingMode: PAY_PER_REQUEST",
+    )
+    tagged += "\n  Api:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n      Name: !Ref X\n"
+    (tmp_path / "template.yaml").write_text(tagged)
+    kwargs = create_table_kwargs("t", tmp_path / "template.yaml")
+    assert kwargs["TableName"] == "t" and "Tags" not in kwargs
+    assert kwargs["GlobalSecondaryIndexes"][0]["IndexName"] == "room-index"
+    # A schema that only CloudFormation could resolve is refused, saying where.
+    (tmp_path / "template.yaml").write_text(
+        tagged.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: !If [Cheap, A, !Ref B]")
+    )
+    with pytest.raises(ValueError, match=r"Properties.BillingMode uses Fn::If"):
+        create_table_kwargs("t", tmp_path / "template.yaml")

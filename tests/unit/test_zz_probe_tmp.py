@@ -1,3 +1,0 @@
-import sys
-def test_p():
-    print(__name__, [p for p in sys.path if 'work' in p])
