@@ -18,6 +18,7 @@ from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import aiohttp
+import botocore.session
 from yarl import URL
 
 from adapters.post_outcomes import error_type, outcome_of
@@ -36,8 +37,8 @@ class LeanPublisher(Publisher):
         self,
         endpoint: str,
         region: str,
-        credentials: CredentialSource,
         concurrency: int = 32,
+        credentials: CredentialSource | None = None,
         connect_timeout: float = 2.0,
         read_timeout: float = 5.0,
     ) -> None:
@@ -45,7 +46,10 @@ class LeanPublisher(Publisher):
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if not endpoint.startswith(("https://", "http://")):
             raise ValueError(f"endpoint must be an http(s) URL, not {endpoint!r}")
-        self._endpoint, self._region, self._credentials = endpoint, region, credentials
+        # botocore's default chain (environment, profile, container or instance role), the
+        # one boto3 clients use; a Session caches the credentials it finds.
+        self._credentials = credentials or botocore.session.Session()
+        self._endpoint, self._region = endpoint, region
         self._concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(
             total=connect_timeout + read_timeout, sock_connect=connect_timeout

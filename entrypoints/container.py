@@ -21,7 +21,7 @@ def _dynamodb_client(region: str, endpoint: str | None) -> Any:
     from botocore.config import Config
 
     # Standard retry mode retries DynamoDB throttling with backoff, bounded in attempts.
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 5}, max_pool_connections=32)
     return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, config=config)
 
 

@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +32,7 @@ for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
 import aiohttp  # noqa: E402
 import boto3  # noqa: E402
 import botocore.session  # noqa: E402
+from results import machine_line, write_section  # noqa: E402  (this script's folder)
 
 from adapters.apigateway_publisher import Boto3Publisher, management_client  # noqa: E402
 from adapters.lean_publisher import LeanPublisher  # noqa: E402
@@ -41,8 +40,7 @@ from domain.model import PostOutcome  # noqa: E402
 
 PAYLOAD = b"x" * 100
 REGION = "us-east-1"
-RESULTS = ROOT / "loadtests" / "RESULTS.md"
-HEADING = "## Benchmark 1: publisher"
+TITLE = "Benchmark 1: publisher"
 
 Run = Callable[[list[str]], int]  # posts to the ids, returns how many were delivered
 
@@ -76,7 +74,7 @@ def sink() -> Iterator[str]:
 
 
 def lean(endpoint: str, concurrency: int) -> tuple[Run, Callable[[], None]]:
-    publisher = LeanPublisher(endpoint, REGION, botocore.session.Session(), concurrency)
+    publisher = LeanPublisher(endpoint, REGION, concurrency, botocore.session.Session())
     return (lambda ids: _delivered(publisher.post(PAYLOAD, ids).values())), publisher.close
 
 
@@ -143,22 +141,31 @@ def _delivered(outcomes: Iterable[PostOutcome]) -> int:
     return sum(1 for outcome in outcomes if outcome is PostOutcome.DELIVERED)
 
 
-def measure(name: str, run: Run, ids: list[str], runs: int, deadline: float) -> Figures:
-    run(ids)  # warm-up: connections opened, imports and caches loaded
-    rates: list[float] = []
-    cpus: list[float] = []
-    ok = True
-    for _ in range(runs):
+def measure(runners: dict[str, Run], ids: list[str], runs: int, deadline: float) -> list[Figures]:
+    """Round-robin: run i of every contender before run i+1 of any, so that a noisy
+    neighbour (2 shared cores) slows them all alike instead of one contender's runs."""
+    for run in runners.values():
+        run(ids)  # warm-up: connections opened, imports and caches loaded
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    cpus: dict[str, list[float]] = {name: [] for name in runners}
+    ok = dict.fromkeys(runners, True)
+    names = list(runners)
+    for round_ in range(runs):
         if time.monotonic() > deadline:
-            print(f"  {name}: time budget spent, {len(rates)} runs kept", file=sys.stderr)
+            print(f"time budget spent after {round_} runs", file=sys.stderr)
             break
-        wall, cpu = time.perf_counter(), time.process_time()
-        delivered = run(ids)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        ok = ok and delivered == len(ids)
-        rates.append(len(ids) / wall)
-        cpus.append(cpu * 1000 / len(ids))
-    return Figures(name, statistics.median(rates), statistics.median(cpus), ok)
+        for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+            wall, cpu = time.perf_counter(), time.process_time()
+            delivered = runners[name](ids)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            ok[name] = ok[name] and delivered == len(ids)
+            rates[name].append(len(ids) / wall)
+            cpus[name].append(cpu * 1000 / len(ids))
+    return [
+        Figures(name, statistics.median(rates[name]), statistics.median(cpus[name]), ok[name])
+        for name in names
+        if rates[name]
+    ]
 
 
 def raise_open_files(wanted: int = 65536) -> None:
@@ -168,53 +175,35 @@ def raise_open_files(wanted: int = 65536) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    with suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    versions = f"boto3 {boto3.__version__}, aiohttp {aiohttp.__version__}"
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{cpu}, {os.cpu_count()} cores, {system}, {versions}"
-
-
 def table(figures: list[Figures], n: int, runs: int, concurrency: int) -> str:
-    by_name = {f.name: f for f in figures}
+    """The section's body: setup, one row per contender, the ratios against the targets."""
     lines = [
-        HEADING, "",
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}.",
-        f"{n} posts of {len(PAYLOAD)} bytes to distinct ids, {concurrency} in flight, sink in "
-        f"its own process answering 200; median of {runs} runs after a warm-up.", "",
-        "| contender | posts/s | CPU ms/post | all delivered |", "|---|---:|---:|---|",
+        machine_line(),
+        f"boto3 {boto3.__version__}, aiohttp {aiohttp.__version__}. {n} posts of "
+        f"{len(PAYLOAD)} bytes to distinct ids per run, {concurrency} in flight, sink in its "
+        f"own process answering 200; median of {runs} round-robin runs after a warm-up.",
+        "",
+        "| contender | posts/s | CPU ms/post | all delivered |",
+        "|---|---:|---:|---|",
     ]
-    lines += [f"| {f.name} | {f.posts_per_s:,.0f} | {f.cpu_ms_per_post:.3f} | "
-              f"{'yes' if f.delivered_ok else 'NO'} |" for f in figures]
-    lean_f, boto_f = by_name.get("lean publisher"), by_name.get("boto3 publisher")
-    floor_f = by_name.get("unsigned aiohttp (floor)")
+    lines += [
+        f"| {f.name} | {f.posts_per_s:,.0f} | {f.cpu_ms_per_post:.3f} | "
+        f"{'yes' if f.delivered_ok else 'NO'} |"
+        for f in figures
+    ]
+    by_name = {f.name: f for f in figures}
+    lean_f = by_name.get("lean publisher")
     lines.append("")
-    if lean_f and boto_f:
-        ratio = lean_f.posts_per_s / boto_f.posts_per_s
-        lines.append(f"- lean / boto3 publisher: {ratio:.2f}x posts/s "
-                     f"(target >= 4x: {'met' if ratio >= 4 else 'MISSED'})")
-    if lean_f and floor_f:
-        ratio = lean_f.posts_per_s / floor_f.posts_per_s
-        lines.append(f"- lean / floor: {ratio:.0%} of posts/s "
-                     f"(target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
+    for other, target in (("boto3 publisher", 4.0), ("unsigned aiohttp (floor)", 0.5)):
+        if lean_f and other in by_name:
+            rate = lean_f.posts_per_s / by_name[other].posts_per_s
+            cpu = by_name[other].cpu_ms_per_post / lean_f.cpu_ms_per_post
+            verdict = "met" if rate >= target else "MISSED"
+            lines.append(
+                f"- lean / {other}: {rate:.2f}x the posts/s (target >= {target:g}x: {verdict}); "
+                f"{cpu:.2f}x by CPU per post"
+            )
     return "\n".join(lines) + "\n"
-
-
-def write_results(section: str) -> None:
-    """Replace this benchmark's section of RESULTS.md, keeping the others."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Load test results\n"
-    kept, skipping = [], False
-    for line in text.splitlines():
-        if line.startswith("## "):
-            skipping = line.strip() == HEADING
-        if not skipping:
-            kept.append(line)
-    RESULTS.write_text("\n".join(kept).rstrip() + "\n\n" + section)
 
 
 def main() -> int:
@@ -232,19 +221,16 @@ def main() -> int:
     raise_open_files()
     deadline = time.monotonic() + args.max_seconds
     ids = [f"bench{i:06d}=" for i in range(args.n)]  # base64-like: '=' travels as %3D
-    figures = []
-    with sink() as endpoint:
+    with sink() as endpoint, ExitStack() as closing:
+        runners: dict[str, Run] = {}
         for name in args.only or CONTENDERS:
-            run, close = CONTENDERS[name](endpoint, args.concurrency)
-            try:
-                figures.append(measure(name, run, ids, args.runs, deadline))
-            finally:
-                close()
-            print(f"  {figures[-1]}", file=sys.stderr)
-    section = table(figures, args.n, args.runs, args.concurrency)
-    print(section)
+            runners[name], close = CONTENDERS[name](endpoint, args.concurrency)
+            closing.callback(close)
+        figures = measure(runners, ids, args.runs, deadline)
+    body = table(figures, args.n, args.runs, args.concurrency)
+    print(body)
     if not args.no_write:
-        write_results(section)
+        write_section(TITLE, body)
     return 0 if all(f.delivered_ok for f in figures) else 1
 
 

@@ -102,6 +102,7 @@ class Invoker:
             outcome = Invocation(await asyncio.wait_for(asyncio.shield(future), self._timeout))
         except TimeoutError:
             outcome = Invocation(timed_out=True)
+            future.add_done_callback(_log_late_failure)
             log.error(
                 "handler timed out after %.0f s: route=%s connection=%s request=%s",
                 self._timeout,
@@ -129,3 +130,9 @@ class Invoker:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _log_late_failure(future: asyncio.Future[Any]) -> None:
+    # Nobody awaits a timed-out call any more: report its failure here instead of losing it.
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a timed-out handler call failed later", exc_info=future.exception())

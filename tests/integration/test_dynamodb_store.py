@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from moto import mock_aws
 
@@ -61,21 +61,40 @@ class _Body:
         yield self.body
 
 
-def fail(client: DynamoDBClient, operation: str, code: str, times: int = 10**6) -> list[str]:
-    """Answer the first `times` attempts of `operation` with HTTP 400 `code`; count attempts."""
+def _error(url: str, code: str) -> AWSResponse:
+    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+    headers = HTTPHeaders.from_dict({"Content-Type": "application/x-amz-json-1.0"})
+    return AWSResponse(url, 400, headers, _Body(json.dumps(body).encode()))
+
+
+def throttle(client: DynamoDBClient, read: str, code: str, times: int = 10**6) -> list[str]:
+    """Answer the first `times` attempts of a read with `code`, through botocore's retries.
+
+    moto still sees each request (every before-send handler runs): hence reads only.
+    """
     attempts: list[str] = []
 
     def respond(request: Any, **_: Any) -> AWSResponse | None:
-        attempts.append(operation)
-        if len(attempts) > times:
-            return None  # moto answers
-        body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
-        headers = {"Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, 400, headers, _Body(json.dumps(body).encode()))
+        attempts.append(read)
+        return _error(request.url, code) if len(attempts) <= times else None
 
-    # First, so that it answers before moto's own before-send handler does.
-    client.meta.events.register_first(f"before-send.dynamodb.{operation}", respond)
+    # First, so that ours is the response botocore takes rather than moto's.
+    client.meta.events.register_first(f"before-send.dynamodb.{read}", cast(Any, respond))
     return attempts
+
+
+def refuse(client: DynamoDBClient, operation: str, code: str, times: int) -> None:
+    """Refuse the first `times` calls of `operation` with `code`, before anything is sent."""
+    calls: list[str] = []
+
+    def respond(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append(operation)
+        if len(calls) > times:
+            return None
+        error = {"Error": {"Code": code, "Message": "injected"}}
+        return _error("", code), {**error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    client.meta.events.register_first(f"before-call.dynamodb.{operation}", cast(Any, respond))
 
 
 class Unprocessing:
@@ -89,7 +108,7 @@ class Unprocessing:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def batch_write_item(self, RequestItems: Mapping[str, list[Any]]) -> dict[str, Any]:  # noqa: N803
+    def batch_write_item(self, RequestItems: Mapping[str, list[Any]]) -> dict[str, Any]:
         self.calls += 1
         if self.calls > self.times:
             return dict(self._client.batch_write_item(RequestItems=RequestItems))
@@ -152,17 +171,20 @@ def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient
 def test_throttled_calls_are_retried_by_botocore(client: DynamoDBClient, code: str) -> None:
     store = DynamoStore(client, TABLE, page_limit=7)
     add_many(store, 10)
-    scans = fail(client, "Scan", code, times=1)
-    updates = fail(client, "UpdateItem", code, times=1)
+    store.join("c0001=", "lobby")
+    scans = throttle(client, "Scan", code, times=1)
+    queries = throttle(client, "Query", code, times=1)
+    gets = throttle(client, "GetItem", code, times=2)
     assert len(list(store.connection_ids(NOW))) == 10
-    assert store.join("c0001=", "lobby").rooms == {"lobby"}
-    assert len(updates) == 2 and len(scans) >= 2
+    assert list(store.room_member_ids("lobby", NOW)) == ["c0001="]
+    assert store.get("c0001=") is not None
+    assert (len(scans) > 2, len(queries), len(gets)) == (True, 2, 3)
 
 
 def test_throttling_that_outlasts_the_retries_is_a_store_error(client: DynamoDBClient) -> None:
     store = DynamoStore(client, TABLE)
     add_many(store, 1, room="lobby")
-    queries = fail(client, "Query", "ProvisionedThroughputExceededException")
+    queries = throttle(client, "Query", "ProvisionedThroughputExceededException")
     with pytest.raises(StoreError, match="could not remove connection 'c0000='"):
         store.remove("c0000=")
     assert len(queries) == 3  # the client's max_attempts, then it gives up
@@ -207,7 +229,7 @@ def test_an_add_left_undone_is_a_store_error(client: DynamoDBClient) -> None:
 def test_a_record_that_cannot_be_deleted_is_a_store_error(client: DynamoDBClient) -> None:
     store = DynamoStore(client, TABLE)
     store.add(Connection("a=", T0_MS, NOW + 60, frozenset({"lobby"})))
-    fail(client, "DeleteItem", "AccessDeniedException", times=1)
+    refuse(client, "DeleteItem", "AccessDeniedException", times=1)
     with pytest.raises(StoreError, match="AccessDenied"):
         store.remove("a=")
     assert store.get("a=") is not None and list(store.room_member_ids("lobby", NOW)) == []

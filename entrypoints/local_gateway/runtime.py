@@ -1,0 +1,28 @@
+"""What every session and the @connections API share while `switchboard serve` runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from entrypoints.local_gateway.connections import ConnectionRegistry
+from entrypoints.local_gateway.events import Stage
+from entrypoints.local_gateway.invoker import Invoker
+from entrypoints.local_gateway.routes import RouteSelector
+
+# API Gateway's defaults: 10 minutes idle, 2 hours at most.
+IDLE_TIMEOUT_SECONDS = 600.0
+MAX_DURATION_SECONDS = 7200.0
+
+
+@dataclass
+class Runtime:
+    stage: Stage
+    invoker: Invoker
+    selector: RouteSelector
+    registry: ConnectionRegistry = field(default_factory=ConnectionRegistry)
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    max_duration: float = MAX_DURATION_SECONDS
+    # AWS answers unsigned @connections requests 403; boto3 always signs.
+    require_signature: bool = True
+    # Set at shutdown: new handshakes are refused while open sockets are closed.
+    closing: bool = False
