@@ -23,6 +23,13 @@ class RetryPolicy:
     max_delay: float = 2.0  # cap on one wait
     deadline: float = 10.0  # seconds one fan-out may spend waiting to retry, in all
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {self.max_attempts}")
+        for name in ("base_delay", "max_delay", "deadline"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, not {getattr(self, name)}")
+
     def delay(self, retry: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**retry)]."""
         return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**retry))
@@ -97,7 +104,12 @@ class Fanout:
             self._clock.sleep(wait)
             retries += len(retry)
             pending = retry
-        pruned = sum(1 for connection_id in gone if self._prune(connection_id))
+        pruned = 0
+        for connection_id in gone:
+            if self._prune(connection_id):
+                pruned += 1
+            else:  # still in the store: count it as a failure, so the counts add up
+                failed.append(connection_id)
         return FanoutResult(len(batch), delivered, pruned, len(failed), retries, tuple(failed))
 
     def _prune(self, connection_id: str) -> bool:

@@ -11,6 +11,14 @@ DEFAULT_ROUTE = "$default"
 # The custom routes our API declares (infra/template.yaml routes them by $request.body.action).
 ROUTES = ("sendmessage", "join", "leave", "whoami")
 ROOM_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+# What a client wrote, in JSON's words rather than Python's.
+_JSON_TYPES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    list: "an array",
+    dict: "an object",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ def parse(route_key: str, body: str) -> Command | Invalid:
         return Relay(body)
     try:
         frame: Any = json.loads(body)
+    except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
+        return Invalid("invalid_frame", f"The {route_key} frame nests JSON too deeply.")
     except ValueError:
         return Invalid("invalid_frame", f"The {route_key} frame is not valid JSON.")
     if not isinstance(frame, dict):
@@ -93,7 +103,7 @@ def _room(frame: dict[str, Any], required: bool) -> str | Invalid | None:
         return None
     room = frame["room"]
     if not isinstance(room, str):
-        kind = type(room).__name__ if room is not None else "null"
+        kind = "null" if room is None else _JSON_TYPES.get(type(room), type(room).__name__)
         return Invalid("invalid_room", f'"room" must be a string, not {kind}.')
     if not ROOM_PATTERN.fullmatch(room):
         return Invalid(

@@ -79,7 +79,11 @@ class Switchboard:
                 return MessageOutcome("whoami", reply=reply)
 
     def _broadcast(self, name: str, sender: str, text: str, audience: Audience) -> MessageOutcome:
-        payload = text.encode()
+        try:
+            payload = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate, legal as a JSON escape ("\ud800")
+            message = "The message holds an unpaired surrogate (\\ud800-\\udfff); it is not text."
+            return self._refuse(sender, name, "invalid_text", message)
         if len(payload) > MAX_PAYLOAD_BYTES:
             message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."
             return self._refuse(sender, name, "payload_too_large", message)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from domain.model import FanoutResult
+from domain.model import FanoutResult, PostOutcome
+from domain.ports import Publisher
 from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
 from entrypoints import container as composition
@@ -81,9 +83,20 @@ def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
 
 def _service(ws: WebSocketEvent) -> Switchboard:
     c = container()
-    settings_endpoint = c.config.apigw_endpoint()
-    endpoint = settings_endpoint or ws.management_endpoint(c.config.region())
-    return c.switchboard(fanout__publisher=c.publishers().for_endpoint(endpoint))
+    endpoint = c.config.apigw_endpoint() or ws.management_endpoint(c.config.region())
+    return c.switchboard(fanout__publisher=_DeferredPublisher(c.publishers(), endpoint))
+
+
+class _DeferredPublisher(Publisher):
+    """Builds the endpoint's publisher on the first post: $connect and $disconnect never post,
+    so a cold start that begins with $connect does not pay for an HTTP client it won't use."""
+
+    def __init__(self, publishers: composition.Publishers, endpoint: str) -> None:
+        self._publishers = publishers
+        self._endpoint = endpoint
+
+    def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        return self._publishers.for_endpoint(self._endpoint).post(payload, connection_ids)
 
 
 def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:

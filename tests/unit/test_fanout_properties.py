@@ -95,9 +95,10 @@ def test_every_recipient_meets_the_fate_the_model_predicts(scenario: Scenario) -
         cid: n for cid, (_, n) in fate.items()
     }
     # Exactly the gone are pruned; bystanders and the failed stay.
-    assert set(done.store.connection_ids(done.clock.now())) == (
-        set(scenario.recipients) | scenario.bystanders
-    ) - pruned
+    assert (
+        set(done.store.connection_ids(done.clock.now()))
+        == (set(scenario.recipients) | scenario.bystanders) - pruned
+    )
     result = done.result
     assert set(result.failed_ids) == failed and len(result.failed_ids) == len(failed)
     assert (result.recipients, result.delivered, result.pruned, result.failed) == (
@@ -167,7 +168,9 @@ def test_waits_are_jittered_capped_and_within_the_deadline(
         # One batch: the k-th wait (k from 0) is drawn from [0, min(cap, base * 2**k)].
         for k, wait in enumerate(clock.slept):
             assert wait <= min(policy.max_delay, policy.base_delay * 2**k)
-    assert len(clock.slept) <= (policy.max_attempts - 1) * max(1, math.ceil(len(throttles) / batch_size))
+    assert len(clock.slept) <= (policy.max_attempts - 1) * max(
+        1, math.ceil(len(throttles) / batch_size)
+    )
     # Within the attempt bound, a recipient is delivered unless the deadline cut it short.
     for connection_id, times in throttles.items():
         posts = publisher.attempts[connection_id]

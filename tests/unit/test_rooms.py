@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.model import Identity
-from domain.rooms import may_enter
+from domain.rooms import check_patterns, may_enter
 
 rooms = st.text(alphabet="abcXYZ019_.:-", min_size=1, max_size=12)
 # Subjects as tokens carry them: anything, fnmatch's specials included.
@@ -96,3 +96,31 @@ def test_a_sub_pattern_with_a_wildcard_suffix_stays_within_the_subjects_prefix(
     assert may_enter(identity, f"user:{sub}:{suffix}")
     other = f"user:{sub}x:{suffix}"
     assert not may_enter(identity, other)
+
+
+def test_a_grants_patterns_are_checked() -> None:
+    assert check_patterns(["public:*", "user:{sub}", "room-[0-9]"]) == (
+        "public:*",
+        "user:{sub}",
+        "room-[0-9]",
+    )
+    assert check_patterns(()) == ()
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        "public:*",  # a string is not a list of patterns
+        None,
+        {"public:*": True},
+        [1],
+        [""],
+        ["r" * 129],
+        ["has space"],
+        ["slash/room"],
+        ["é"],
+    ],
+)
+def test_a_grant_with_bad_patterns_is_refused(patterns: object) -> None:
+    with pytest.raises(ValueError, match=r"\w"):
+        check_patterns(patterns)

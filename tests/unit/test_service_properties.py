@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.model import EVERYONE, MAX_CONNECTION_SECONDS, Audience, PostOutcome
 from domain.protocol import ROUTES
-from tests.unit.fault_rig import FaultRates, FaultyPublisher, Rig, now_ms, rig
+
+from .fault_rig import FaultRates, FaultyPublisher, Rig, now_ms, rig
 
 ROOMS = ["lobby", "public:a", "user:x"]
 MAX_ATTEMPTS = 5  # RetryPolicy's default, which these tests run with
@@ -64,7 +66,11 @@ def fate(member: Member) -> str:
 
 
 @settings(max_examples=150, deadline=None)
-@given(worlds(), st.none() | st.sampled_from(ROOMS), st.text(max_size=20))
+@given(
+    worlds(),
+    st.none() | st.sampled_from(ROOMS),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=20),
+)
 def test_a_broadcast_reaches_its_live_audience_once_and_prunes_exactly_the_gone(
     world: dict[str, Member], room: str | None, data: str
 ) -> None:
@@ -151,12 +157,18 @@ def test_under_random_publisher_faults_every_broadcast_keeps_the_invariants(
             assert posts - before_attempts.get(cid, 0) <= MAX_ATTEMPTS
 
 
-# Any code point, lone surrogates (legal as JSON escapes) made common enough to turn up.
+# Any code point, lone surrogates (legal as JSON escapes) made common enough to turn up:
+# st.text() draws them very rarely, so build strings from characters instead.
 chars = st.characters() | st.characters(categories=["Cs"])
+
+
+def texts(max_size: int = 10) -> st.SearchStrategy[str]:
+    return st.lists(chars, max_size=max_size).map("".join)
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(chars),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(chars, max_size=4), inner, max_size=3),
+    st.none() | st.booleans() | st.integers() | st.floats() | texts(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts(4), inner, max_size=3),
     max_leaves=8,
 )
 fields = st.dictionaries(
@@ -167,7 +179,7 @@ fields = st.dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from([*ROUTES, "$default", "other"]),
-    st.text(chars) | fields.map(json.dumps) | json_values.map(json.dumps),
+    texts() | fields.map(json.dumps) | json_values.map(json.dumps),
 )
 def test_no_frame_on_any_route_makes_on_message_raise(route: str, body: str) -> None:
     r = rig()
@@ -177,4 +189,4 @@ def test_no_frame_on_any_route_makes_on_message_raise(route: str, body: str) -> 
     if outcome.error is not None:
         # An error is for the sender alone, and changes nothing.
         assert set(cid for cid, p in r.publisher.sent.items() if p) <= {"a"}
-        assert r.store.get("a").rooms == frozenset()  # type: ignore[union-attr]
+        assert all(not c.rooms for c in map(r.store.get, "ab") if c is not None)
