@@ -21,8 +21,9 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain adapters entrypoints
+	$(BIN)/mypy domain adapters entrypoints infra
 	$(BIN)/lint-imports
+	bash infra/lint.sh
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -88,4 +88,4 @@ def _write_zip(output: Path, entries: dict[str, Path]) -> None:
             info.external_attr = FILE_MODE << 16
             info.create_system = 3  # Unix, so the mode above is honoured when unpacked
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[name].read_bytes(), compresslevel=9)
+            archive.writestr(info, entries[name].read_bytes(), compresslevel=6)

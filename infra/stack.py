@@ -6,6 +6,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from infra.aws import Aws
 from infra.stack_events import DeployError, Printer, describe, event_ids, failures, watch
 
@@ -87,6 +89,18 @@ def delete(aws: Aws, stack: str, out: Printer = print, poll_seconds: float = POL
 def outputs(cfn: Any, stack: str) -> dict[str, str]:
     described = describe(cfn, stack) or {}
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def physical_id(aws: Aws, stack: str, logical_id: str) -> str | None:
+    """The name AWS gave one of the stack's resources, or None when there is none."""
+    cfn = aws.client("cloudformation")
+    try:
+        detail = cfn.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    return detail["StackResourceDetail"].get("PhysicalResourceId") or None
 
 
 def _change_type(stack: str, existing: dict[str, Any] | None) -> str:

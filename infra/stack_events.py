@@ -41,23 +41,37 @@ def watch(
     poll_seconds: float,
     timeout_seconds: float,
 ) -> str:
-    """Print new events until the stack settles; return its final status ("" once deleted)."""
+    """Print new events until the stack settles; return its final status ("" once deleted).
+
+    Settled means the stack's own closing event is among the new ones: right after
+    ExecuteChangeSet, DescribeStacks may still show the previous operation's status.
+    """
     deadline = time.monotonic() + timeout_seconds
+    closed = False
     while True:
         for event in reversed(_recent_events(cfn, stack_id)):
             if event["EventId"] not in seen:
                 seen.add(event["EventId"])
                 out(format_event(event))
+                closed = closed or _closes_the_stack(event)
         described = describe(cfn, stack_id)
-        status = "" if described is None else str(described["StackStatus"])
-        if not status.endswith("_IN_PROGRESS"):
+        if described is None:
+            return ""
+        status = str(described["StackStatus"])
+        if closed and not status.endswith("_IN_PROGRESS"):
             return status
         if time.monotonic() > deadline:
             raise DeployError(
-                f"Gave up waiting after {timeout_seconds:.0f} s; the stack is still {status}. "
+                f"Gave up waiting after {timeout_seconds:.0f} s; the stack is {status}. "
                 "Watch it in the CloudFormation console."
             )
         time.sleep(poll_seconds)
+
+
+def _closes_the_stack(event: dict[str, Any]) -> bool:
+    return event.get("ResourceType") == "AWS::CloudFormation::Stack" and not str(
+        event.get("ResourceStatus", "")
+    ).endswith("_IN_PROGRESS")
 
 
 def failures(cfn: Any, stack_id: str, since: set[str]) -> list[str]:

@@ -40,8 +40,7 @@ def _confirmed(name: str) -> bool:
 
 def _destroy(args: argparse.Namespace) -> int:
     aws = Aws(args.region, args.endpoint_url)
-    cfn = aws.client("cloudformation")
-    table = stack.outputs(cfn, args.stack_name).get("ConnectionsTableName")
+    table = stack.physical_id(aws, args.stack_name, "ConnectionsTable")
     stack.delete(aws, args.stack_name)
     print(f"Stack {args.stack_name} is deleted.")
     if table:  # DeletionPolicy: Retain keeps the data; say so, and how to drop it
