@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,13 +23,20 @@ metrics = Metrics(namespace="Switchboard", service="switchboard")
 
 MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
 _container: composition.Container | None = None
+_container_lock = threading.Lock()
 
 
 def container() -> composition.Container:
-    """Built once per process, so a warm Lambda reuses its clients."""
+    """Built once per process, so a warm Lambda reuses its clients.
+
+    Lambda calls one invocation at a time, but the local gateway calls from many threads:
+    without the lock, concurrent first calls would each build a container (and a store).
+    """
     global _container
     if _container is None:
-        _container = composition.build()
+        with _container_lock:
+            if _container is None:
+                _container = composition.build()
     return _container
 
 

@@ -64,14 +64,14 @@ class Publishers:
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    clock = providers.Singleton(SystemClock)
-    dynamodb_client = providers.Singleton(
+    clock = providers.ThreadSafeSingleton(SystemClock)
+    dynamodb_client = providers.ThreadSafeSingleton(
         _dynamodb_client, region=config.region, endpoint=config.dynamodb_endpoint
     )
     store = providers.Selector(
         config.store,
-        memory=providers.Singleton(MemoryStore),
-        dynamodb=providers.Singleton(
+        memory=providers.ThreadSafeSingleton(MemoryStore),
+        dynamodb=providers.ThreadSafeSingleton(
             _dynamo_store, client=dynamodb_client, table_name=config.table
         ),
     )
@@ -84,8 +84,8 @@ class Container(containers.DeclarativeContainer):
             _lean_publisher, region=config.region, concurrency=config.concurrency
         ),
     )
-    publishers = providers.Singleton(Publishers, factory=publisher.provider)
-    retry_policy = providers.Singleton(
+    publishers = providers.ThreadSafeSingleton(Publishers, factory=publisher.provider)
+    retry_policy = providers.ThreadSafeSingleton(
         RetryPolicy,
         max_attempts=config.max_attempts,
         base_delay=config.base_delay,

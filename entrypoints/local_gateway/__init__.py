@@ -10,8 +10,12 @@ Every other request (the @connections API, the page at /) is plain HTTP/1.1 on h
 keep-alive. No framing and no HTTP parsing is written here. Handlers run on a thread pool, so
 a slow handler never stalls the loop that reads sockets.
 
-Modules: ids, events, lambda_context, routes, invoker (handler calls), connections (live
-sockets), websocket (one client's session), http (h11 serving and the router),
-management_api (@connections), server (the listener and shutdown), local_store (the store
-behind --store) and command (the CLI).
+Modules, in the order a message meets them:
+  server (the listener, shutdown), http_serving (h11, hand-off of upgrades), http_router,
+  websocket (the handshake, waiting for $connect), session (an open connection: frames,
+  limits, timers), wire (the Sans-I/O protocol on a stream), connections (the live ones),
+  dispatch (one connection's calls, in order), routes (route selection), events, ids and
+  lambda_context (what a handler receives), invoker (calls on the worker pool), handlers
+  (importing --handler), management_api (@connections), runtime (what they share),
+  local_store (the store behind --store) and command (the CLI).
 """

@@ -10,7 +10,7 @@ from entrypoints.local_gateway.connections import LiveConnection
 from entrypoints.local_gateway.events import disconnect_event, message_event
 from entrypoints.local_gateway.runtime import Runtime
 
-log = logging.getLogger("switchboard.gateway")
+log = logging.getLogger("local_gateway")
 # Messages read but not yet handled; past this the socket is not read (TCP pushes back).
 MAX_PENDING_MESSAGES = 64
 

@@ -3,45 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from entrypoints.local_gateway.handlers import Handler
 from entrypoints.local_gateway.lambda_context import (
     INTEGRATION_TIMEOUT_SECONDS,
     FunctionInfo,
     LambdaContext,
 )
 
-log = logging.getLogger("switchboard.gateway")
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-class HandlerError(ValueError):
-    """The --handler value does not name a callable; the message says why."""
-
-
-def load_handler(spec: str) -> Handler:
-    """Import `package.module:function` (a dot before the function works too, as in Lambda)."""
-    module_name, sep, function_name = spec.rpartition(":")
-    if not sep:
-        module_name, sep, function_name = spec.rpartition(".")
-    if not module_name or not function_name:
-        raise HandlerError(f"--handler {spec!r} must look like module:function")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise HandlerError(f"cannot import {module_name!r} for --handler {spec!r}: {exc}") from exc
-    handler = getattr(module, function_name, None)
-    if handler is None:
-        raise HandlerError(f"module {module_name!r} has no {function_name!r} (--handler {spec!r})")
-    if not callable(handler):
-        raise HandlerError(f"{spec!r} is a {type(handler).__name__}, not a function")
-    return handler  # type: ignore[no-any-return]
+log = logging.getLogger("local_gateway")
 
 
 @dataclass(frozen=True)
@@ -89,8 +64,22 @@ class Invoker:
         self._function = function
         self._timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._first_call = asyncio.Lock()
+        self._warm = False
 
     async def invoke(self, event: dict[str, Any]) -> Invocation:
+        if self._warm:
+            return await self._invoke(event)
+        # Lambda initializes a sandbox before its first invocation, and a sandbox runs one
+        # invocation at a time. Here every call shares one process, so the first call runs
+        # alone: a handler that builds its clients lazily on its first call cannot race
+        # another first call into building two (and losing what the other one stored).
+        async with self._first_call:
+            outcome = await self._invoke(event)
+            self._warm = True
+            return outcome
+
+    async def _invoke(self, event: dict[str, Any]) -> Invocation:
         context = LambdaContext(self._function, self._timeout)
         request = event["requestContext"]
         started = time.perf_counter()
@@ -99,15 +88,18 @@ class Invoker:
         )
         try:
             # shield: like API Gateway, stop waiting at the timeout but let the function run on.
-            outcome = Invocation(await asyncio.wait_for(asyncio.shield(future), self._timeout))
+            async with asyncio.timeout(self._timeout):
+                outcome = Invocation(await asyncio.shield(future))
         except TimeoutError:
             outcome = Invocation(timed_out=True)
             future.add_done_callback(_log_late_failure)
             log.error(
-                "handler timed out after %.0f s: route=%s connection=%s request=%s",
+                "handler timed out after %.0f s: route=%s connection=%s request=%s "
+                "lambda_request=%s",
                 self._timeout,
                 request["routeKey"],
                 request["connectionId"],
+                request["requestId"],
                 context.aws_request_id,
             )
         except Exception:

@@ -11,7 +11,7 @@ from entrypoints.local_gateway.ids import lambda_request_id
 from entrypoints.local_gateway.runtime import Runtime
 from entrypoints.local_gateway.wire import MAX_MESSAGE_BYTES
 
-log = logging.getLogger("switchboard.gateway")
+log = logging.getLogger("local_gateway")
 # Past this many bytes waiting in a client's socket buffer, posts get 429 as on AWS
 # ("the client's buffer is full") instead of growing the buffer without bound.
 MAX_BUFFERED_BYTES = 4 * 1024 * 1024

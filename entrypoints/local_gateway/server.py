@@ -4,32 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 
 from entrypoints.local_gateway import management_api
-from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router, serve_http
+from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
+from entrypoints.local_gateway.http_serving import serve_http
 from entrypoints.local_gateway.runtime import Runtime
 from entrypoints.local_gateway.websocket import serve_websocket
 
-log = logging.getLogger("switchboard.gateway")
+log = logging.getLogger("local_gateway")
 # A burst of 1,000 simultaneous connects must not overflow the accept queue.
 LISTEN_BACKLOG = 2048
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-class LocalGateway:
-    """API Gateway's WebSocket API for one stage, on host:port."""
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the handler is imported so its port is known."""
+    return socket.create_server((host, port), backlog=LISTEN_BACKLOG)
 
-    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 8080) -> None:
+
+class LocalGateway:
+    """API Gateway's WebSocket API for one stage, served on a listening socket."""
+
+    def __init__(self, runtime: Runtime, sock: socket.socket, page: bool = True) -> None:
         self.runtime = runtime
-        self.host = host
-        self.port = port
+        self._sock = sock
+        self.host, self.port = sock.getsockname()[:2]
         self.router = Router()
         management_api.register(self.router, runtime)
-        self.router.add(("GET",), "/", self._index)
+        if page:
+            self.router.add(("GET",), _page_pattern(), _page)
+        else:
+            self.router.add(("GET",), "/", self._index)
+        self.router.add(("GET",), f"/{runtime.stage.name}/?", self._not_upgraded)
         self._server: asyncio.Server | None = None
         self._websockets: set[asyncio.Task[None]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     @property
     def url(self) -> str:
@@ -41,12 +52,15 @@ class LocalGateway:
         return "ws" + self.url.removeprefix("http")
 
     async def start(self) -> None:
-        sock = socket.create_server((self.host, self.port), backlog=LISTEN_BACKLOG)
-        self._server = await asyncio.start_server(self._on_tcp, sock=sock)
-        self.port = sock.getsockname()[1]  # the real one when asked for port 0
+        # asyncio calls listen() again on the socket it is given: pass the backlog there too.
+        self._server = await asyncio.start_server(
+            self._on_tcp, sock=self._sock, backlog=LISTEN_BACKLOG
+        )
 
     async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = writer
         try:
             path = f"/{self.runtime.stage.name}"
             await serve_http(reader, writer, self.router, path, self._on_upgrade)
@@ -55,7 +69,7 @@ class LocalGateway:
         except Exception:
             log.exception("error on a connection from %s", writer.get_extra_info("peername"))
         finally:
-            self._writers.discard(writer)
+            del self._connections[task]
             writer.close()
 
     async def _on_upgrade(
@@ -63,17 +77,20 @@ class LocalGateway:
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._websockets.add(task)  # type: ignore[arg-type]
+        self._websockets.add(task)
         try:
             await serve_websocket(self.runtime, reader, writer, head)
         finally:
-            self._websockets.discard(task)  # type: ignore[arg-type]
+            self._websockets.discard(task)
 
     async def _index(self, request: HttpRequest) -> HttpResponse:
-        # A hook: issue 8 serves its chat page here.
         return HttpResponse.text(
             200, f"Switchboard local gateway. Connect a WebSocket client to {self.websocket_url}\n"
         )
+
+    async def _not_upgraded(self, request: HttpRequest) -> HttpResponse:
+        text = f"This is a WebSocket endpoint: connect a WebSocket client to {self.websocket_url}\n"
+        return HttpResponse(426, text.encode(), [("Upgrade", "websocket")])
 
     async def shutdown(self) -> None:
         """Close every socket with 1001, run each $disconnect, then stop listening."""
@@ -92,7 +109,27 @@ class LocalGateway:
                 await asyncio.wait(late, timeout=SHUTDOWN_GRACE_SECONDS)
         if self._server is not None:
             self._server.close()
-        for writer in list(self._writers):
+        # Idle keep-alive HTTP connections: drop them, and let their tasks end on their own.
+        for writer in self._connections.values():
             writer.transport.abort()
+        if self._connections:
+            await asyncio.wait(set(self._connections), timeout=SHUTDOWN_GRACE_SECONDS)
         self.runtime.invoker.shutdown()
         log.info("stopped")
+
+
+def _page_pattern() -> str:
+    from entrypoints.local_gateway.page import PAGE_FILES
+
+    # Only the page's own paths match: nothing else is served from disk.
+    return "|".join(re.escape(path) for path in PAGE_FILES)
+
+
+async def _page(request: HttpRequest) -> HttpResponse:
+    from entrypoints.local_gateway.page import page_response
+
+    found = page_response(request.path)
+    if found is None:
+        return HttpResponse.json(404, {"message": f"Nothing is served at {request.path}"})
+    status, headers, body = found
+    return HttpResponse(status, body, list(headers.items()))

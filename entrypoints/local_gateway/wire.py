@@ -9,7 +9,7 @@ from websockets.frames import CloseCode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-log = logging.getLogger("switchboard.gateway")
+log = logging.getLogger("local_gateway")
 
 # API Gateway's quotas: 32 KB a frame, 128 KB a message (frames of one message together).
 MAX_FRAME_BYTES = 32 * 1024
