@@ -23,23 +23,10 @@ _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 
 def table_properties(template: Path = TEMPLATE) -> dict[str, Any]:
     """The Properties of the template's ConnectionsTable resource."""
-    import yaml  # lazily: the `local` extra has it, the Lambda package does not need it
+    # Lazily: the template and its YAML reader are for laptops and tests, not the Lambda package.
+    from infra.cfn_yaml import load_template
 
-    class _CloudFormationLoader(yaml.SafeLoader):
-        """A safe loader that reads `!Ref x`, `!Sub ...`, `!GetAtt a.b` as {"Fn::Tag": value}."""
-
-    def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-        name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {name: value}
-
-    _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-    document = yaml.load(template.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
+    document = load_template(template)
     try:
         properties: dict[str, Any] = document["Resources"][RESOURCE]["Properties"]
     except (KeyError, TypeError) as error:
