@@ -1,0 +1,177 @@
+"""One WebSocket connection under locust: connect, join, send, leave, and a receiving greenlet.
+
+websocket-client does the framing; locust's gevent monkey-patching makes its blocking socket
+calls cooperative, so every connection's receiver is one greenlet. Everything measured goes
+to locust's statistics through `events.request` (request type "WS") and to the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import websocket
+from delivery_ledger import Ledger, Membership
+from gevent.event import AsyncResult
+
+ACK_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0
+# (name, response time in ms, response length, exception or None)
+Report = Callable[[str, float, int, BaseException | None], None]
+
+
+class SessionError(Exception):
+    """A connection, join, send or frame that went wrong; its text says which and why."""
+
+
+class Session:
+    def __init__(
+        self, url: str, ledger: Ledger, report: Report, sender_id: str, grace_s: float
+    ) -> None:
+        self.url = url
+        self.sender_id = sender_id
+        self.grace_s = grace_s
+        self.member: Membership | None = None
+        self._ledger = ledger
+        self._report = report
+        self._ws: websocket.WebSocket | None = None
+        self._receiver: gevent.Greenlet | None = None
+        self._pending: AsyncResult | None = None
+        self._closing = False
+
+    @property
+    def open(self) -> bool:
+        return self._ws is not None and self._receiver is not None and not self._receiver.dead
+
+    def connect(self) -> bool:
+        started = time.perf_counter()
+        try:
+            self._ws = websocket.create_connection(self.url, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, websocket.WebSocketException) as exc:
+            return self._fail("connect", started, SessionError(f"connect: {exc!r}"))
+        self._ws.settimeout(None)  # the receiver waits as long as the connection lives
+        self._report("connect", _ms_since(started), 0, None)
+        self._receiver = gevent.spawn(self._receive, self._ws)
+        return True
+
+    def join(self, room: str) -> bool:
+        started = time.perf_counter()
+        # The membership starts when the ack arrives (see _on_frame): the store has it by then.
+        return self._request({"action": "join", "room": room}, "join", started)
+
+    def send(self) -> bool:
+        """sendmessage to this session's room: an object with a unique id and a timestamp."""
+        assert self._ws is not None and self.member is not None
+        msg_id = f"{self.sender_id}.{time.monotonic_ns()}"
+        data = {"id": msg_id, "from": self.sender_id, "ts": time.time() * 1000}
+        frame = json.dumps({"action": "sendmessage", "room": self.member.room, "data": data})
+        at, started = time.monotonic(), time.perf_counter()
+        try:
+            self._ws.send(frame)
+        except (OSError, websocket.WebSocketException) as exc:
+            return self._fail("send", started, SessionError(f"send: {exc!r}"))
+        self._ledger.sent(self.member.room, msg_id, at)
+        self._report("send", _ms_since(started), len(frame), None)
+        return True
+
+    def leave(self) -> bool:
+        """Stop counting on deliveries, keep receiving for the grace period, then leave."""
+        assert self.member is not None
+        self._ledger.stop_expecting(self.member, time.monotonic())
+        gevent.sleep(self.grace_s)
+        started = time.perf_counter()
+        return self._request({"action": "leave", "room": self.member.room}, "leave", started)
+
+    def close(self) -> None:
+        """Close frame, wait (bounded) for the server's, then drop the socket either way."""
+        ws, receiver, self._ws = self._ws, self._receiver, None
+        self._closing = True
+        if self.member is not None:
+            self._ledger.stop_expecting(self.member, time.monotonic())
+        if ws is None:
+            return
+        try:
+            ws.send_close()
+            if receiver is not None:
+                receiver.join(timeout=3.0)
+        except (OSError, websocket.WebSocketException):
+            pass  # the socket is going away anyway: nothing left to tell the server
+        finally:
+            ws.shutdown()  # type: ignore[no-untyped-call]  # websocket-client leaves it untyped
+            if receiver is not None:
+                receiver.kill(block=False)
+
+    def _request(self, frame: dict[str, Any], name: str, started: float) -> bool:
+        assert self._ws is not None
+        self._pending = pending = AsyncResult()
+        try:
+            self._ws.send(json.dumps(frame))
+            pending.get(timeout=ACK_TIMEOUT_S)
+        except gevent.Timeout:
+            return self._fail(name, started, SessionError(f"{name}: no ack in {ACK_TIMEOUT_S}s"))
+        except (OSError, websocket.WebSocketException, SessionError) as exc:
+            return self._fail(name, started, SessionError(f"{name}: {exc}"))
+        finally:
+            self._pending = None
+        self._report(name, _ms_since(started), 0, None)
+        return True
+
+    def _receive(self, ws: websocket.WebSocket) -> None:
+        try:
+            while True:
+                opcode, data = ws.recv_data()
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    # websocket-client has already answered the close frame.
+                    if not self._closing:
+                        code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                        self._dropped(SessionError(f"closed by the server (code {code})"))
+                    return
+                self._on_frame(data.decode("utf-8", "replace"))
+        except (OSError, websocket.WebSocketException) as exc:
+            if not self._closing:
+                self._dropped(SessionError(f"receive: {exc!r}"))
+
+    def _on_frame(self, text: str) -> None:
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            frame = None
+        if not isinstance(frame, dict):
+            self._report("frame", 0, len(text), SessionError("a frame that is not a JSON object"))
+        elif "id" in frame and "ts" in frame:
+            if self.member is not None:
+                latency = time.time() * 1000 - float(frame["ts"])
+                self._ledger.delivered(self.member, str(frame["id"]), latency)
+                self._report("deliver", latency, len(text), None)
+        elif frame.get("type") in ("joined", "left"):
+            if frame["type"] == "joined":
+                self.member = self._ledger.joined(str(frame.get("room")), time.monotonic())
+            if self._pending is not None:
+                self._pending.set(frame)
+        elif frame.get("type") == "error" or "message" in frame:
+            # Ours ({"type":"error",...}) or API Gateway's ({"message":"Forbidden",...}).
+            problem = SessionError(f"error frame: {frame.get('error') or frame.get('message')}")
+            self._report("error frame", 0, len(text), problem)
+            self._ledger.error("error frame")
+            if self._pending is not None:
+                self._pending.set_exception(problem)
+
+    def _dropped(self, exc: SessionError) -> None:
+        if self.member is not None:
+            self._ledger.stop_expecting(self.member, time.monotonic() - self.grace_s)
+        self._report("close", 0, 0, exc)
+        self._ledger.error("close")
+        if self._pending is not None:
+            self._pending.set_exception(exc)
+
+    def _fail(self, name: str, started: float, exc: SessionError) -> bool:
+        self._report(name, _ms_since(started), 0, exc)
+        self._ledger.error(name)
+        return False
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
