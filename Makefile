@@ -22,6 +22,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain adapters entrypoints infra
+	$(BIN)/mypy loadtests
+	$(BIN)/mypy --explicit-package-bases tests
 	$(BIN)/lint-imports
 	bash infra/lint.sh
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -150,12 +151,14 @@ def test_one_structured_log_line_per_invocation(
     # Powertools' handler keeps the stdout it saw at import: point it at a buffer of ours.
     buffer = io.StringIO()
     handler = aws_lambda.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(buffer)
     try:
         connect("AAAAAAAAAAAAAAA=")
         message("AAAAAAAAAAAAAAA=", "hi")
     finally:
-        handler.setStream(previous)
+        if previous is not None:
+            handler.setStream(previous)
     output = buffer.getvalue() + capsys.readouterr().out
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     logs = [line for line in lines if line.get("message") == "invocation"]
