@@ -81,7 +81,7 @@ class Boto3Publisher(Publisher):
             return outcome
         except BotoCoreError as error:
             # Connection refused, timeouts, connections closed mid-request: transient.
-            log.info("post to %s failed: %s", connection_id, error)
+            log.debug("post to %s failed: %s", connection_id, error)  # counted as FAILED
             return PostOutcome.FAILED
         except Exception:
             log.exception("unexpected error posting to %s", connection_id)

@@ -35,7 +35,8 @@ class FakePublisher(Publisher):
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         with self._lock:
-            return {cid: self._post_one(payload, cid) for cid in connection_ids}
+            # Each distinct id once, as the port promises (and as the real publishers do).
+            return {cid: self._post_one(payload, cid) for cid in dict.fromkeys(connection_ids)}
 
     def _post_one(self, payload: bytes, connection_id: str) -> PostOutcome:
         self.attempts[connection_id] += 1

@@ -6,6 +6,8 @@ gets one warm-up run, then RUNS timed runs; the table shows medians. CPU is this
 time.process_time() (all its threads). Nothing leaves 127.0.0.1; credentials are fake.
 
     .venv/bin/python loadtests/bench_publisher.py [--n 2000] [--runs 5] [--concurrency 32]
+
+On a machine shared with other jobs, `nice -n -10` in front steadies the figures.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
     os.environ[key] = value  # fake credentials, always: never sign with real ones here
 
 import aiohttp  # noqa: E402
@@ -58,7 +64,9 @@ def sink() -> Iterator[str]:
     """The sink in a child process; yields its endpoint."""
     child = subprocess.Popen(
         [sys.executable, str(ROOT / "loadtests" / "sink_server.py")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None
@@ -102,7 +110,8 @@ def aiohttp_floor(endpoint: str, concurrency: int) -> tuple[Run, Callable[[], No
     async def open_session() -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=concurrency),
-            cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         )
 
@@ -114,8 +123,9 @@ def aiohttp_floor(endpoint: str, concurrency: int) -> tuple[Run, Callable[[], No
         async def worker() -> None:
             nonlocal delivered
             for connection_id in queue:
-                async with session.post(f"{endpoint}/@connections/{connection_id}",
-                                        data=PAYLOAD) as response:
+                async with session.post(
+                    f"{endpoint}/@connections/{connection_id}", data=PAYLOAD
+                ) as response:
                     await response.read()
                     delivered += response.status == 200
 
@@ -154,7 +164,7 @@ def measure(runners: dict[str, Run], ids: list[str], runs: int, deadline: float)
         if time.monotonic() > deadline:
             print(f"time budget spent after {round_} runs", file=sys.stderr)
             break
-        for name in names[round_ % len(names):] + names[: round_ % len(names)]:
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
             wall, cpu = time.perf_counter(), time.process_time()
             delivered = runners[name](ids)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -175,13 +185,15 @@ def raise_open_files(wanted: int = 65536) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def table(figures: list[Figures], n: int, runs: int, concurrency: int) -> str:
+def table(figures: list[Figures], n: int, runs: int, concurrency: int, load: float) -> str:
     """The section's body: setup, one row per contender, the ratios against the targets."""
     lines = [
         machine_line(),
         f"boto3 {boto3.__version__}, aiohttp {aiohttp.__version__}. {n} posts of "
         f"{len(PAYLOAD)} bytes to distinct ids per run, {concurrency} in flight, sink in its "
-        f"own process answering 200; median of {runs} round-robin runs after a warm-up.",
+        f"own process answering 200; median of {runs} round-robin runs after a warm-up. "
+        f"Load average at start: {load:.1f} (other jobs on the machine move posts/s more "
+        "than CPU per post).",
         "",
         "| contender | posts/s | CPU ms/post | all delivered |",
         "|---|---:|---:|---|",
@@ -211,14 +223,19 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=2000, help="distinct ids per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32, help="posts in flight")
-    parser.add_argument("--only", action="append", choices=sorted(CONTENDERS),
-                        help="run only these contenders (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(CONTENDERS),
+        help="run only these contenders (repeatable)",
+    )
     parser.add_argument("--max-seconds", type=float, default=300, help="time budget in all")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     if args.n < 1 or args.runs < 1 or args.concurrency < 1:
         parser.error("--n, --runs and --concurrency must be at least 1")
     raise_open_files()
+    load = os.getloadavg()[0]
     deadline = time.monotonic() + args.max_seconds
     ids = [f"bench{i:06d}=" for i in range(args.n)]  # base64-like: '=' travels as %3D
     with sink() as endpoint, ExitStack() as closing:
@@ -227,7 +244,7 @@ def main() -> int:
             runners[name], close = CONTENDERS[name](endpoint, args.concurrency)
             closing.callback(close)
         figures = measure(runners, ids, args.runs, deadline)
-    body = table(figures, args.n, args.runs, args.concurrency)
+    body = table(figures, args.n, args.runs, args.concurrency, load)
     print(body)
     if not args.no_write:
         write_section(TITLE, body)

@@ -17,6 +17,7 @@ from botocore.credentials import Credentials
 MAX_PAYLOAD_BYTES = 128 * 1024
 # Status -> (x-amzn-ErrorType, message), as API Gateway answers PostToConnection.
 ERRORS = {
+    400: ("BadRequestException", "Invalid connectionId: bad id"),
     403: ("ForbiddenException", "Forbidden"),
     410: ("GoneException", "Gone"),
     413: ("PayloadTooLargeException", "Payload too large"),
@@ -108,7 +109,8 @@ class HttpSink:
     async def _start(self) -> None:
         app = web.Application(client_max_size=4 * MAX_PAYLOAD_BYTES)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A short shutdown: a stalled answer must not hold the test's teardown for long.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -116,7 +118,11 @@ class HttpSink:
 
     async def _handle(self, request: web.Request) -> web.Response:
         parts = request.raw_path.split("?", 1)[0].split("/")
-        if request.method != "POST" or len(parts) != 4 or parts[1:3] != [self.stage, "@connections"]:
+        if (
+            request.method != "POST"
+            or len(parts) != 4
+            or parts[1:3] != [self.stage, "@connections"]
+        ):
             return _error(404, "NotFoundException", f"no route for {request.method} {request.path}")
         connection_id = unquote(parts[3])
         body = await request.read()
@@ -131,26 +137,32 @@ class HttpSink:
         auth = request.headers.get("Authorization")
         with self._lock:
             self.received.append(
-                Received(connection_id, request.raw_path, body, auth, self._verify(request, body),
-                         status)
+                Received(
+                    connection_id, request.raw_path, body, auth, self._verify(request, body), status
+                )
             )
         if status == 200:
             return web.Response(status=200)
-        kind, message = ERRORS.get(status, ("InternalServerErrorException", "Internal error"))
+        kind, message = ERRORS.get(
+            status, ("InternalServerErrorException", "Internal server error")
+        )
         return _error(status, kind, message)
 
     def _verify(self, request: web.Request, body: bytes) -> bool | None:
         """Recompute the SigV4 signature with botocore from what arrived, if the key is known."""
         auth = request.headers.get("Authorization", "")
         fields = dict(
-            part.strip().split("=", 1) for part in auth.removeprefix("AWS4-HMAC-SHA256 ").split(",")
+            part.strip().split("=", 1)
+            for part in auth.removeprefix("AWS4-HMAC-SHA256 ").split(",")
             if "=" in part
         )
         scope = fields.get("Credential", "").split("/")
         if len(scope) != 5 or scope[0] not in self._secrets:
             return None
         access_key, _date, region, service, _ = scope
-        signed = {name: request.headers.get(name, "") for name in fields["SignedHeaders"].split(";")}
+        signed = {
+            name: request.headers.get(name, "") for name in fields["SignedHeaders"].split(";")
+        }
         url = f"http://{request.host}{request.raw_path}"
         aws_request = AWSRequest(method=request.method, url=url, data=body, headers=signed)
         aws_request.context["timestamp"] = request.headers.get("X-Amz-Date", "")
