@@ -7,7 +7,7 @@ code folder is read-only, so every cold start compiles the package's modules: `-
 true here.
 Prints medians of REPS runs and writes its table to loadtests/RESULTS.md.
 
-    .venv/bin/python loadtests/bench_cold_start.py [--package FILE] [--reps 15]
+    .venv/bin/python loadtests/bench_cold_start.py [--package FILE] [--reps 15] [--python python3.13]
 """
 
 from __future__ import annotations
@@ -58,10 +58,10 @@ def runtime_dir(into: Path) -> Path:
     return into
 
 
-def probe(paths: list[str], full: bool) -> dict[str, float]:
+def probe(python: str, paths: list[str], full: bool) -> dict[str, float]:
     code = PROBE.format(paths=paths, full=full)
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, timeout=60
+        [python, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, timeout=60
     )
     if done.returncode != 0:
         raise SystemExit(f"probe failed:\n{done.stderr}")
@@ -73,6 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", type=Path, help="a zip from `switchboard package`")
     parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument(
+        "--python", default=sys.executable, help="the interpreter to measure (Lambda's version)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -97,8 +100,14 @@ def main() -> None:
         with zipfile.ZipFile(package) as archive:
             archive.extractall(code_dir)
         paths = [str(code_dir), str(runtime_dir(work / "runtime"))]
-        boto3_alone = [probe(paths, full=False)["boto3"] for _ in range(args.reps)]
-        runs = [probe(paths, full=True) for _ in range(args.reps)]
+        boto3_alone = [probe(args.python, paths, full=False)["boto3"] for _ in range(args.reps)]
+        runs = [probe(args.python, paths, full=True) for _ in range(args.reps)]
+    version = subprocess.run(
+        [args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     boto3_ms = statistics.median(boto3_alone) * 1000
     total_ms = statistics.median(r["total"] for r in runs) * 1000
     extra_ms = total_ms - boto3_ms
@@ -106,7 +115,8 @@ def main() -> None:
     table = [
         machine_line(),
         "",
-        f"Fresh `python -I -S -B`, unzipped package + runtime-provided boto3, median of {args.reps}.",
+        f"Fresh `python{version} -I -S -B`, unzipped package + runtime-provided boto3, "
+        f"median of {args.reps}.",
         "",
         "| what | ms |",
         "|---|---|",
