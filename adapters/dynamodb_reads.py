@@ -21,10 +21,18 @@ class TableReader:
         # Items per page; DynamoDB also ends a page at 1 MB either way.
         self._paging: PaginatorConfigTypeDef = {"PageSize": page_limit} if page_limit else {}
 
-    def live_connection_ids(self, now: float, **segment: int) -> Iterator[str]:
-        """Ids of connection items not expired at `now`; `segment` is Segment/TotalSegments."""
+    def live_connection_ids(
+        self, now: float, after: str | None = None, **segment: int
+    ) -> Iterator[str]:
+        """Ids of connection items not expired at `now`; `segment` is Segment/TotalSegments.
+
+        `after` resumes a Scan after that connection's key: a position in the Scan's order
+        (hash order), valid even when the item is gone.
+        """
+        start = {} if after is None else {"ExclusiveStartKey": items.key(after)}
         return self._ids(
             "scan",
+            **start,
             FilterExpression="#sk = :connection AND #exp > :now",
             ProjectionExpression="connectionId",
             ExpressionAttributeNames={"#sk": "sk", "#exp": "expiresAt"},
@@ -35,16 +43,34 @@ class TableReader:
             **segment,
         )
 
-    def live_member_ids(self, room: str, now: float) -> Iterator[str]:
-        """A Query on the sparse room index: it reads the room's members, never the table."""
-        return self._ids(
+    def live_member_ids(
+        self, room: str, now: float, after: str | None = None, upto: str | None = None
+    ) -> Iterator[str]:
+        """A Query on the sparse room index: the room's members with after < id <= upto,
+        ascending (the index's sort key is the id); it never reads the table."""
+        names = {"#room": "room", "#exp": "expiresAt"}
+        values = {":room": {"S": room}, ":now": {"N": repr(now)}}
+        condition = "#room = :room"
+        if after is not None or upto is not None:
+            names["#id"] = "connectionId"
+            bounds = {":after": after, ":upto": upto}
+            values.update({k: {"S": v} for k, v in bounds.items() if v is not None})
+        if after is not None and upto is not None:
+            # BETWEEN is inclusive at both ends; the sort key allows one condition only.
+            condition += " AND #id BETWEEN :after AND :upto"
+        elif after is not None:
+            condition += " AND #id > :after"
+        elif upto is not None:
+            condition += " AND #id <= :upto"
+        ids = self._ids(
             "query",
             IndexName=items.ROOM_INDEX,
-            KeyConditionExpression="#room = :room",
+            KeyConditionExpression=condition,
             FilterExpression="#exp > :now",
-            ExpressionAttributeNames={"#room": "room", "#exp": "expiresAt"},
-            ExpressionAttributeValues={":room": {"S": room}, ":now": {"N": repr(now)}},
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
+        return (i for i in ids if i != after)
 
     def partition_keys(self, connection_id: str) -> Iterator[items.Item]:
         """The keys of every item of one connection: its record and its memberships."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from adapters import dynamodb_items as items
 from adapters.dynamodb_batch import BatchRetry, BatchWriter, Request
+from adapters.dynamodb_errors import guarded as _guarded
+from adapters.dynamodb_errors import store_errors as _errors
 from adapters.dynamodb_reads import TableReader
 from domain.errors import StoreError, UnknownConnection
 from domain.model import Connection
@@ -136,18 +137,3 @@ class DynamoStore(ConnectionStore):
                 f"{failure}: {len(outcome.undone)} of {outcome.total} writes still unprocessed "
                 f"after retries: {undone}"
             )
-
-
-@contextmanager
-def _errors(action: str) -> Iterator[None]:
-    """Turn botocore's errors (after its own retries) into the port's StoreError."""
-    try:
-        yield
-    except (ClientError, BotoCoreError) as error:
-        raise StoreError(f"DynamoDB could not {action}: {error}") from error
-
-
-def _guarded(ids: Iterator[str], action: str) -> Iterator[str]:
-    # Lazily, page by page: a caller can start posting before the last page is read.
-    with _errors(action):
-        yield from ids

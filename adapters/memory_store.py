@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 
 from domain.errors import UnknownConnection
 from domain.model import Connection
-from domain.ports import ConnectionStore
+from domain.ports import ConnectionStore, ShardReads
 
 
-class MemoryStore(ConnectionStore):
-    """Connections by id, and a room index; one lock guards both."""
+class MemoryStore(ConnectionStore, ShardReads):
+    """Connections by id, and a room index; one lock guards both.
+
+    Shard reads mirror DynamoDB's: a segment holds the ids whose CRC-32 falls in it (stable
+    across processes, unlike hash()), read in ascending id order; room ranges ascend by id.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -61,6 +66,33 @@ class MemoryStore(ConnectionStore):
                 cid for cid in self._rooms.get(room, ()) if self._connections[cid].is_live(now)
             ]
         return iter(members)
+
+    def recipient_estimate(self) -> int:
+        with self._lock:
+            return len(self._connections)
+
+    def segment_ids(
+        self, now: float, segment: int, total: int, after: str | None = None
+    ) -> Iterator[str]:
+        if not 0 <= segment < total:
+            raise ValueError(f"segment must be in [0, {total}), not {segment}")
+        with self._lock:
+            ids = [
+                c.connection_id
+                for c in self._connections.values()
+                if c.is_live(now) and zlib.crc32(c.connection_id.encode()) % total == segment
+            ]
+        return iter(sorted(i for i in ids if after is None or i > after))
+
+    def room_range_ids(
+        self, room: str, now: float, after: str | None = None, upto: str | None = None
+    ) -> Iterator[str]:
+        members = self.room_member_ids(room, now)
+        return iter(
+            sorted(
+                m for m in members if (after is None or m > after) and (upto is None or m <= upto)
+            )
+        )
 
     def _existing(self, connection_id: str) -> Connection:
         connection = self._connections.get(connection_id)

@@ -15,3 +15,12 @@ class StoreError(RuntimeError):
 
 class InvalidToken(ValueError):
     """A token failed verification; the message says why (never echoes the token)."""
+
+
+class DispatchError(RuntimeError):
+    """Some shards of a broadcast could not be handed to workers; the others were."""
+
+    def __init__(self, sent: int, failed: int, reason: str) -> None:
+        super().__init__(f"{failed} shard(s) could not be dispatched ({sent} were): {reason}")
+        self.sent = sent
+        self.failed = failed

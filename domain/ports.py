@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from domain.model import Connection, Grant, PostOutcome
+from domain.shards import Checkpoint, ShardTask
 
 
 class ConnectionStore(Protocol):
@@ -40,6 +41,50 @@ class ConnectionStore(Protocol):
 
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         """The live members of a room, reading all pages."""
+        ...
+
+
+class ShardReads(Protocol):
+    """The reads that split a broadcast into shards, and let a worker resume one."""
+
+    def recipient_estimate(self) -> int:
+        """About how many connections there are; may be stale or high (it sizes shards only)."""
+        ...
+
+    def segment_ids(
+        self, now: float, segment: int, total: int, after: str | None = None
+    ) -> Iterator[str]:
+        """The live ids of one of `total` segments, in an order fixed for the segment,
+        after `after` (an id this method yielded before, even one removed since)."""
+        ...
+
+    def room_range_ids(
+        self, room: str, now: float, after: str | None = None, upto: str | None = None
+    ) -> Iterator[str]:
+        """The live members of `room` with after < id <= upto (None: open), ids ascending."""
+        ...
+
+
+class ShardDispatcher(Protocol):
+    """Hands shard tasks to fan-out workers (a queue, or a local pool)."""
+
+    def dispatch(self, tasks: Iterable[ShardTask]) -> int:
+        """Hand over every task, reading `tasks` lazily; returns how many were handed over.
+
+        Raises DispatchError, after trying every task, when some could not be.
+        """
+        ...
+
+
+class ShardProgress(Protocol):
+    """Where each shard got to, kept outside the worker so that a retry can resume."""
+
+    def load(self, key: str) -> Checkpoint | None:
+        """The shard's last checkpoint, or None before its first."""
+        ...
+
+    def save(self, key: str, checkpoint: Checkpoint) -> None:
+        """Record the checkpoint (replacing the last); raises StoreError when it cannot."""
         ...
 
 

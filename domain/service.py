@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import protocol
-from domain.errors import UnknownConnection
+from domain.errors import DispatchError, UnknownConnection
 from domain.fanout import Fanout
 from domain.model import (
     EVERYONE,
@@ -17,6 +17,8 @@ from domain.model import (
 )
 from domain.ports import Clock, ConnectionStore
 from domain.rooms import may_enter
+from domain.shard_plan import ShardedFanout
+from domain.shards import Dispatched
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,24 @@ class MessageOutcome:
     broadcast: FanoutResult | None = None
     reply: FanoutResult | None = None
     error: str | None = None
+    sharded: Dispatched | None = None  # a broadcast handed to fan-out workers
 
 
 class Switchboard:
     """The application: every route's use case, over a store and a fan-out."""
 
-    def __init__(self, store: ConnectionStore, fanout: Fanout, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        fanout: Fanout,
+        clock: Clock,
+        sharding: ShardedFanout | None = None,
+    ) -> None:
         self._store = store
         self._fanout = fanout
         self._clock = clock
+        # Without it, every broadcast is posted in-process, whatever its audience's size.
+        self._sharding = sharding
 
     def connect(
         self, connection_id: str, connected_at_ms: int, identity: Identity | None = None
@@ -48,6 +59,7 @@ class Switchboard:
         return self._store.remove(connection_id)
 
     def broadcast(self, payload: bytes, audience: Audience = EVERYONE) -> FanoutResult:
+        """Post to the whole audience in-process (the sharded path is on_message's)."""
         now = self._clock.now()
         if audience.room is None:
             recipients = self._store.connection_ids(now)
@@ -87,7 +99,20 @@ class Switchboard:
         if len(payload) > MAX_PAYLOAD_BYTES:
             message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."
             return self._refuse(sender, name, "payload_too_large", message)
-        return MessageOutcome(name, broadcast=self.broadcast(payload, audience))
+        if self._sharding is None:
+            return MessageOutcome(name, broadcast=self.broadcast(payload, audience))
+        try:
+            sent = self._sharding.send(payload, audience)
+        except DispatchError as error:
+            message = (
+                f"Only part of the audience will get the message: {error.sent} of "
+                f"{error.sent + error.failed} shards were queued. Sending it again may "
+                "deliver it twice to some."
+            )
+            return self._refuse(sender, name, "broadcast_incomplete", message)
+        if isinstance(sent, Dispatched):
+            return MessageOutcome(name, sharded=sent)
+        return MessageOutcome(name, broadcast=sent)
 
     def _membership(self, name: str, connection_id: str, room: str) -> MessageOutcome:
         try:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from domain.model import FanoutResult, PostOutcome
-from domain.ports import Publisher
+from domain.ports import Publisher, ShardDispatcher
 from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
+from domain.shards import ShardTask
 from entrypoints import container as composition
 from entrypoints.events import BadEvent, WebSocketEvent
 
@@ -22,28 +22,16 @@ logger = Logger(service="switchboard")
 metrics = Metrics(namespace="Switchboard", service="switchboard")
 
 MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
-_container: composition.Container | None = None
-_container_lock = threading.Lock()
 
 
 def container() -> composition.Container:
-    """Built once per process, so a warm Lambda reuses its clients.
-
-    Lambda calls one invocation at a time, but the local gateway calls from many threads:
-    without the lock, concurrent first calls would each build a container (and a store).
-    """
-    global _container
-    if _container is None:
-        with _container_lock:
-            if _container is None:
-                _container = composition.build()
-    return _container
+    """The process's container (entrypoints/container.py shared), built on first use."""
+    return composition.shared()
 
 
 def reset_container(new: composition.Container | None = None) -> None:
     """For tests and the local gateway: start from a fresh (or given) container."""
-    global _container
-    _container = new
+    composition.reset_shared(new)
 
 
 @metrics.log_metrics(raise_on_empty_metrics=False)
@@ -54,18 +42,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ws = WebSocketEvent.parse(event)
     except BadEvent as exc:
         return _malformed(exc)
-    logger.append_keys(route=ws.route_key, connection_id=ws.connection_id, request_id=ws.request_id)
+    # Per-line keys, not append_keys: the local gateway runs invocations on many threads, and
+    # appended keys are one process-wide set (Lambda itself runs one invocation at a time).
+    keys = {"route": ws.route_key, "connection_id": ws.connection_id, "request_id": ws.request_id}
     try:
         status, counts = _dispatch(ws)
     except BadEvent as exc:
-        return _malformed(exc)
+        return _malformed(exc, keys)
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    logger.info("invocation", extra={"status": status, "duration_ms": duration_ms, **counts})
+    logger.info(
+        "invocation", extra={**keys, "status": status, "duration_ms": duration_ms, **counts}
+    )
     return _response(status, "OK" if status < 300 else counts.get("error", "Error"))
 
 
-def _malformed(exc: BadEvent) -> dict[str, Any]:
-    logger.warning("malformed event", extra={"error": str(exc)})
+def _malformed(exc: BadEvent, keys: Mapping[str, str] | None = None) -> dict[str, Any]:
+    logger.warning("malformed event", extra={**(keys or {}), "error": str(exc)})
     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
     return _response(400, f"Bad event: {exc}")
 
@@ -92,7 +84,12 @@ def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
 def _service(ws: WebSocketEvent) -> Switchboard:
     c = container()
     endpoint = c.config.apigw_endpoint() or ws.management_endpoint(c.config.region())
-    return c.switchboard(fanout__publisher=_DeferredPublisher(c.publishers(), endpoint))
+    fanout = c.fanout(publisher=_DeferredPublisher(c.publishers(), endpoint))
+    if c.config.dispatch() == "off":
+        return c.switchboard(fanout=fanout)
+    dispatcher = _DeferredDispatcher(c, endpoint)
+    sharding = c.sharded_fanout(fanout=fanout, dispatcher=dispatcher)
+    return c.switchboard(fanout=fanout, sharding=sharding)
 
 
 class _DeferredPublisher(Publisher):
@@ -105,6 +102,18 @@ class _DeferredPublisher(Publisher):
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         return self._publishers.for_endpoint(self._endpoint).post(payload, connection_ids)
+
+
+class _DeferredDispatcher(ShardDispatcher):
+    """Builds the dispatcher (an SQS client) on the first sharded broadcast only."""
+
+    def __init__(self, c: composition.Container, endpoint: str) -> None:
+        self._container = c
+        self._endpoint = endpoint
+
+    def dispatch(self, tasks: Iterable[ShardTask]) -> int:
+        dispatcher: ShardDispatcher = self._container.dispatcher(endpoint=self._endpoint)
+        return dispatcher.dispatch(tasks)
 
 
 def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:
@@ -122,7 +131,17 @@ def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:
     metrics.add_metric(name="PostsDelivered", unit=MetricUnit.Count, value=total.delivered)
     metrics.add_metric(name="PostsPruned", unit=MetricUnit.Count, value=total.pruned)
     metrics.add_metric(name="PostsFailed", unit=MetricUnit.Count, value=total.failed)
-    if outcome.broadcast is not None:
+    if outcome.sharded is not None:
+        counts.update(
+            broadcast_id=outcome.sharded.broadcast_id,
+            shards=outcome.sharded.shards,
+            seen=outcome.sharded.seen,
+        )
+        metrics.add_metric(name="ShardedBroadcasts", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="ShardsDispatched", unit=MetricUnit.Count, value=outcome.sharded.shards
+        )
+    if outcome.broadcast is not None or outcome.sharded is not None:
         milliseconds = round(seconds * 1000, 2)
         counts["fanout_ms"] = milliseconds
         metrics.add_metric(name="FanoutDuration", unit=MetricUnit.Milliseconds, value=milliseconds)

@@ -9,10 +9,14 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.memory_progress import MemoryProgress
 from adapters.memory_store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.ports import Publisher, TokenVerifier
 from domain.service import Switchboard
+from domain.shard_plan import ShardedFanout, ShardPolicy
+from domain.shard_worker import ShardWorker
+from entrypoints import container_shards as shards
 from entrypoints.settings import AuthSettings, Settings
 
 
@@ -26,9 +30,9 @@ def _dynamodb_client(region: str, endpoint: str | None) -> Any:
 
 
 def _dynamo_store(client: Any, table_name: str) -> Any:
-    from adapters.dynamodb_store import DynamoStore
+    from adapters.dynamodb_shards import DynamoShardedStore
 
-    return DynamoStore(client, table_name)
+    return DynamoShardedStore(client, table_name)
 
 
 def _boto3_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
@@ -97,12 +101,79 @@ class Container(containers.DeclarativeContainer):
     )
     switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
 
+    # Sharded broadcasts. Both stores implement ShardReads, so `store` serves as the reads.
+    progress = providers.Selector(
+        config.store,
+        memory=providers.ThreadSafeSingleton(MemoryProgress),
+        dynamodb=providers.ThreadSafeSingleton(
+            shards.dynamo_progress, client=dynamodb_client, table_name=config.table
+        ),
+    )
+    sqs_client = providers.ThreadSafeSingleton(shards.sqs_client, region=config.region)
+    local_queue = providers.ThreadSafeSingleton(
+        shards.local_queue,
+        workers=config.shard_workers,
+        max_receive=config.shard_max_receive,
+        region=config.region,
+    )
+    # Called with endpoint=..., the @connections endpoint the shards' posts go to.
+    dispatcher = providers.Selector(
+        config.dispatch,
+        sqs=providers.Factory(shards.sqs_dispatcher, client=sqs_client, queue_url=config.queue_url),
+        local=providers.Factory(shards.local_dispatcher, queue=local_queue),
+    )
+    shard_policy = providers.ThreadSafeSingleton(
+        ShardPolicy, threshold=config.shard_threshold, shard_size=config.shard_size
+    )
+    sharded_fanout = providers.Factory(
+        ShardedFanout,
+        store=store,
+        reads=store,
+        fanout=fanout,
+        clock=clock,
+        new_id=providers.Object(shards.new_broadcast_id),
+        policy=shard_policy,
+    )
+    shard_worker = providers.Factory(
+        ShardWorker,
+        reads=store,
+        fanout=fanout,
+        progress=progress,
+        clock=clock,
+        batch_size=config.batch_size,
+    )
+
 
 def build(environ: Mapping[str, str] | None = None) -> Container:
     """A container configured from the environment (or the mapping given)."""
     container = Container()
     container.config.from_dict(Settings.from_environ(environ).as_dict())
     return container
+
+
+_shared: Container | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Container:
+    """The process's container, built once, so a warm Lambda reuses its clients; the message
+    handler and the fan-out worker share it (under `serve`, they share the memory store).
+
+    Lambda calls one invocation at a time, but the local gateway calls from many threads:
+    without the lock, concurrent first calls would each build a container (and a store).
+    """
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = build()
+    return _shared
+
+
+def reset_shared(new: Container | None = None) -> None:
+    """For tests and the local gateway: start from a fresh (or given) container."""
+    global _shared
+    _shared = new
 
 
 def token_verifier(settings: AuthSettings) -> TokenVerifier:

@@ -26,6 +26,13 @@ class Settings:
     max_delay: float = 2.0
     deadline: float = 10.0
     batch_size: int = 1000
+    # Sharded broadcasts (domain/shard_plan.py): sqs (FANOUT_QUEUE_URL), local threads, or off.
+    dispatch: str = "local"
+    queue_url: str | None = None
+    shard_threshold: int = 2000
+    shard_size: int = 1000
+    shard_workers: int = 4  # local dispatch only: the queue's MaximumConcurrency on AWS
+    shard_max_receive: int = 3  # local dispatch only: the queue's maxReceiveCount on AWS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,10 +50,33 @@ class Settings:
             max_delay=_int(env, "FANOUT_MAX_DELAY_MS", 2000, 0, 60_000) / 1000,
             deadline=_int(env, "FANOUT_DEADLINE_MS", 10_000, 0, 900_000) / 1000,
             batch_size=_int(env, "FANOUT_BATCH_SIZE", cls.batch_size, 1, 100_000),
+            dispatch=_dispatch(env),
+            queue_url=env.get("FANOUT_QUEUE_URL") or None,
+            shard_threshold=_int(env, "SHARD_THRESHOLD", cls.shard_threshold, 1, 10_000_000),
+            shard_size=_int(env, "SHARD_SIZE", cls.shard_size, 1, 1_000_000),
+            shard_workers=_int(env, "SHARD_WORKERS", cls.shard_workers, 1, 256),
+            shard_max_receive=_int(env, "SHARD_MAX_RECEIVE", cls.shard_max_receive, 1, 1000),
         )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _dispatch(env: Mapping[str, str]) -> str:
+    """SQS when a queue is configured; else local threads, except inside AWS Lambda, which
+    freezes a sandbox between invocations (threads and all): there, no sharding."""
+    queue_url = env.get("FANOUT_QUEUE_URL")
+    in_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+    default = "sqs" if queue_url else "off" if in_lambda else "local"
+    dispatch = _choice(env, "DISPATCH", ("sqs", "local", "off"), default)
+    if dispatch == "sqs" and not queue_url:
+        raise SettingsError("DISPATCH=sqs needs FANOUT_QUEUE_URL, the fan-out queue's URL")
+    if dispatch == "local" and in_lambda:
+        raise SettingsError(
+            "DISPATCH=local cannot run inside AWS Lambda (a frozen sandbox stops its threads); "
+            "set FANOUT_QUEUE_URL for sqs, or DISPATCH=off"
+        )
+    return dispatch
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

@@ -9,11 +9,11 @@ import pytest
 from moto import mock_aws
 
 from adapters.dynamodb_schema import ensure_table
-from adapters.dynamodb_store import DynamoStore
+from adapters.dynamodb_shards import DynamoShardedStore
 from adapters.memory_store import MemoryStore
 from domain.errors import UnknownConnection
 from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
-from domain.ports import ConnectionStore
+from domain.ports import ConnectionStore, ShardReads
 
 T0_MS = 1_700_000_000_000
 T0 = T0_MS // 1000
@@ -29,7 +29,7 @@ def _dynamodb() -> Iterator[ConnectionStore]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         ensure_table(client, "contract-connections")
         # A small page, so that every read in this suite crosses page boundaries too.
-        yield DynamoStore(client, "contract-connections", page_limit=3)
+        yield DynamoShardedStore(client, "contract-connections", page_limit=3)
 
 
 @pytest.fixture(params=[_memory, _dynamodb], ids=["memory", "dynamodb"])
@@ -160,3 +160,64 @@ def test_identity_round_trips(store: ConnectionStore, identity: Identity | None)
     assert stored is not None
     assert stored.identity == identity
     assert store.join("a=", "lobby").identity == identity
+
+
+# --- The reads of sharded broadcasts (ShardReads), which both stores implement -------------
+
+
+def shard_reads(store: ConnectionStore) -> ShardReads:
+    assert isinstance(store, MemoryStore | DynamoShardedStore)
+    return store
+
+
+@pytest.mark.parametrize("total", [1, 2, 3, 7])
+def test_segments_partition_the_live_connections(store: ConnectionStore, total: int) -> None:
+    reads = shard_reads(store)
+    for n in range(12):
+        store.add(opened(f"c{n:02}="))
+    store.add(opened("old=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))
+    parts = [list(reads.segment_ids(T0, s, total)) for s in range(total)]
+    assert sorted(c for part in parts for c in part) == [f"c{n:02}=" for n in range(12)]
+    with pytest.raises(ValueError, match="segment must be in"):
+        list(reads.segment_ids(T0, total, total))
+
+
+def test_a_segment_resumes_after_any_id_it_yielded_even_one_removed(
+    store: ConnectionStore,
+) -> None:
+    reads = shard_reads(store)
+    for n in range(10):
+        store.add(opened(f"c{n:02}="))
+    order = list(reads.segment_ids(T0, 0, 1))
+    assert list(reads.segment_ids(T0, 0, 1)) == order  # a fixed order
+    for i, cursor in enumerate(order):
+        assert list(reads.segment_ids(T0, 0, 1, after=cursor)) == order[i + 1 :]
+    store.remove(order[4])
+    assert list(reads.segment_ids(T0, 0, 1, after=order[4])) == order[5:]
+
+
+def test_room_ranges_ascend_within_their_bounds_and_skip_the_expired(
+    store: ConnectionStore,
+) -> None:
+    reads = shard_reads(store)
+    for n in (5, 1, 9, 3, 7):
+        store.add(opened(f"c{n}="))
+        store.join(f"c{n}=", "lobby")
+    store.add(opened("c4=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))
+    store.join("c4=", "lobby")
+    store.add(opened("c2="))  # not a member
+    assert list(reads.room_range_ids("lobby", T0)) == ["c1=", "c3=", "c5=", "c7=", "c9="]
+    assert list(reads.room_range_ids("lobby", T0, "c3=", "c7=")) == ["c5=", "c7="]
+    assert list(reads.room_range_ids("lobby", T0, "c2=", "c6=")) == ["c3=", "c5="]
+    assert list(reads.room_range_ids("lobby", T0, upto="c3=")) == ["c1=", "c3="]
+    assert list(reads.room_range_ids("lobby", T0, after="c7=")) == ["c9="]
+    assert list(reads.room_range_ids("nobody-here", T0)) == []
+
+
+def test_the_recipient_estimate_counts_at_least_the_connections(store: ConnectionStore) -> None:
+    reads = shard_reads(store)
+    assert reads.recipient_estimate() == 0
+    for n in range(5):
+        store.add(opened(f"c{n}=", identity=None))
+        store.join(f"c{n}=", "lobby")
+    assert reads.recipient_estimate() >= 5

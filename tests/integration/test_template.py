@@ -89,9 +89,12 @@ def test_the_handler_may_only_use_its_table_post_to_its_stage_and_write_its_logs
     template: dict[str, Any],
 ) -> None:
     by_sid = {s["Sid"]: s for s in statements(template["Resources"]["HandlerRole"])}
-    assert set(by_sid) == {"ConnectionsTable", "PostToConnections", "OwnLogs"}
+    assert set(by_sid) == {"ConnectionsTable", "FanoutQueue", "PostToConnections", "OwnLogs"}
     table = by_sid["ConnectionsTable"]
-    assert set(table["Action"]) == STORE_ACTIONS
+    # DescribeTable: the item count that sizes a sharded broadcast.
+    assert set(table["Action"]) == STORE_ACTIONS | {"dynamodb:DescribeTable"}
+    assert as_list(by_sid["FanoutQueue"]["Action"]) == ["sqs:SendMessage"]
+    assert by_sid["FanoutQueue"]["Resource"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
     assert table["Resource"] == [
         {"Fn::GetAtt": ["ConnectionsTable", "Arn"]},
         {"Fn::Sub": "${ConnectionsTable.Arn}/index/*"},
@@ -125,7 +128,11 @@ def test_api_gateway_may_invoke_the_functions_from_this_api_only(
 
 @pytest.mark.parametrize(
     ("function", "module"),
-    [("Handler", "entrypoints.aws_lambda"), ("Authorizer", "entrypoints.authorizer")],
+    [
+        ("Handler", "entrypoints.aws_lambda"),
+        ("Authorizer", "entrypoints.authorizer"),
+        ("Worker", "entrypoints.fanout_worker"),
+    ],
 )
 def test_functions_run_a_current_python_and_name_a_real_handler(
     template: dict[str, Any], function: str, module: str
@@ -163,6 +170,18 @@ def test_the_handler_environment_is_valid_for_the_container(template: dict[str, 
     assert env["POWERTOOLS_SERVICE_NAME"] == "switchboard"
     settings = Settings.from_environ(env)  # raises SettingsError on a value it cannot use
     assert (settings.concurrency, settings.max_attempts, settings.batch_size) == (32, 5, 1000)
+    assert (settings.dispatch, settings.queue_url) == ("sqs", "<FanoutQueue>")
+    assert (settings.shard_threshold, settings.shard_size) == (2000, 1000)
+
+
+def test_the_worker_environment_is_valid_and_never_shards_further(
+    template: dict[str, Any],
+) -> None:
+    env = resolved_environment(template, "Worker") | {"AWS_LAMBDA_FUNCTION_NAME": "worker"}
+    assert (env["STORE"], env["CONNECTIONS_TABLE"]) == ("dynamodb", "<ConnectionsTable>")
+    settings = Settings.from_environ(env)
+    assert settings.dispatch == "off"
+    assert settings.batch_size == 256  # the checkpoint interval: at most this many re-posted
 
 
 def test_the_authorizer_environment_is_valid_with_the_defaults(template: dict[str, Any]) -> None:
@@ -196,7 +215,7 @@ def test_the_stage_throttles_and_logs_access(template: dict[str, Any]) -> None:
 
 def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
     groups = of_type(template, "AWS::Logs::LogGroup")
-    assert len(groups) == 3
+    assert len(groups) == 4
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
@@ -208,3 +227,54 @@ def test_outputs_give_the_urls_and_the_table(template: dict[str, Any]) -> None:
     assert outputs["ConnectionsURL"]["Fn::Sub"].startswith("https://${Api}.execute-api.")
     assert outputs["ConnectionsURL"]["Fn::Sub"].endswith("/${Stage}/@connections")
     assert outputs["ConnectionsTableName"] == {"Ref": "ConnectionsTable"}
+    assert outputs["FanoutQueueURL"] == {"Ref": "FanoutQueue"}
+    assert outputs["FanoutDeadLetterQueueURL"] == {"Ref": "FanoutDeadLetterQueue"}
+
+
+def test_the_worker_may_only_consume_its_queue_use_its_table_and_post_to_its_stage(
+    template: dict[str, Any],
+) -> None:
+    by_sid = {s["Sid"]: s for s in statements(template["Resources"]["WorkerRole"])}
+    assert set(by_sid) == {"FanoutQueue", "ConnectionsTable", "PostToConnections", "OwnLogs"}
+    queue = by_sid["FanoutQueue"]
+    assert set(queue["Action"]) == {
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"
+    }  # fmt: skip
+    assert queue["Resource"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
+    # Reads, checkpoints and pruning; never UpdateItem (joins) or DescribeTable (planning).
+    assert set(by_sid["ConnectionsTable"]["Action"]) == STORE_ACTIONS - {"dynamodb:UpdateItem"}
+    assert by_sid["PostToConnections"]["Resource"] == {"Fn::Sub": POST_ONLY}
+    assert by_sid["OwnLogs"]["Resource"] == {"Fn::GetAtt": ["WorkerLogGroup", "Arn"]}
+
+
+def test_sqs_feeds_the_worker_one_shard_at_a_time_under_a_concurrency_cap(
+    template: dict[str, Any],
+) -> None:
+    (mapping,) = of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
+    assert properties["FunctionName"] == {"Ref": "Worker"}
+    assert properties["BatchSize"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "FanoutMaxWorkers"}}
+    limits = template["Parameters"]["FanoutMaxWorkers"]
+    assert (limits["MinValue"], limits["MaxValue"]) == (2, 1000)  # what SQS mappings accept
+
+
+def test_a_shard_that_keeps_failing_ends_in_the_dead_letter_queue(
+    template: dict[str, Any],
+) -> None:
+    resources, parameters = template["Resources"], template["Parameters"]
+    queue = resources["FanoutQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["FanoutDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "ShardMaxReceiveCount"},
+    }
+    # Lambda refuses a mapping whose queue hides messages for less than the function runs.
+    visibility = parameters[queue["VisibilityTimeout"]["Ref"]]["Default"]
+    assert visibility >= parameters["WorkerTimeout"]["Default"]
+    assert resources["Worker"]["Properties"]["Timeout"] == {"Ref": "WorkerTimeout"}
+    dlq = resources["FanoutDeadLetterQueue"]["Properties"]
+    assert dlq["MessageRetentionPeriod"] == 1_209_600
+    alarm = resources["FanoutDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FanoutDeadLetterQueue", "QueueName"]}

@@ -1,0 +1,107 @@
+"""The fan-out worker Lambda: SQS messages of shard tasks in, partial batch failures out.
+
+Each record is one shard (domain/shard_worker.py). A record fails, and SQS delivers it again
+after its visibility timeout, when the shard could not be finished: the store or a
+checkpoint failed, the body is not a task, or the invocation ran short of time (the worker
+stops between batches while a batch's retries still fit, and the next delivery resumes after
+its checkpoint). After the queue's maxReceiveCount, SQS moves it to the dead-letter queue.
+Posts that still fail after their retries are counted and logged, as in-process ones are;
+they do not fail the shard, which would re-post its delivered connections too.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from adapters.shard_messages import decode
+from domain.shard_worker import ShardWorker
+from domain.shards import ShardReport
+from entrypoints import container as composition
+
+# Its own service name: Powertools loggers of one name share state. Under `serve` this handler
+# runs on several threads at once, so context goes in each line's `extra`, never in keys the
+# logger keeps (append_keys, inject_lambda_context), which threads would overwrite.
+logger = Logger(service="switchboard-fanout")
+# Seconds kept in hand past the retry deadline, for a checkpoint and the report.
+STOP_MARGIN_SECONDS = 5.0
+
+
+class ShardIncomplete(RuntimeError):
+    """The invocation ran short of time; the next delivery resumes after the checkpoint."""
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # A processor per invocation: it keeps per-batch state, and `serve` invokes concurrently.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    run = partial(_run_record, context=context)
+    return dict(process_partial_response(event, run, processor, context))
+
+
+def _run_record(record: SQSRecord, context: Any) -> None:
+    receives = record.attributes.approximate_receive_count
+    try:
+        task, endpoint = decode(record.body)
+    except ValueError:
+        logger.exception("not a shard task", extra={"message_id": record.message_id})
+        raise
+    where = {
+        "function_request_id": getattr(context, "aws_request_id", None),
+        "message_id": record.message_id,
+        "broadcast_id": task.broadcast_id,
+        "shard": task.index,
+        "receive_count": receives,
+    }
+    c = composition.shared()
+    worker: ShardWorker = c.shard_worker(fanout__publisher=c.publishers().for_endpoint(endpoint))
+    margin_ms = (c.config.deadline() + STOP_MARGIN_SECONDS) * 1000
+    started = time.perf_counter()
+    try:
+        report = worker.run(task, lambda: context.get_remaining_time_in_millis() < margin_ms)
+    except Exception:
+        logger.exception("shard failed", extra=where)
+        raise
+    _report(report, round((time.perf_counter() - started) * 1000, 2), where)
+    if not report.complete:
+        raise ShardIncomplete(f"shard {task.key} stopped short of time after {report.result}")
+
+
+def _report(report: ShardReport, duration_ms: float, where: dict[str, Any]) -> None:
+    this = report.attempt_result
+    logger.info(
+        "shard complete" if report.complete else "shard paused",
+        extra={
+            **where,
+            "shard_spec": repr(report.task.shard),
+            "resumed_after": report.resumed_after,
+            "delivered": this.delivered,
+            "pruned": this.pruned,
+            "failed": this.failed,
+            "retries": this.retries,
+            "total_delivered": report.result.delivered,
+            "total_pruned": report.result.pruned,
+            "total_failed": report.result.failed,
+            "duration_ms": duration_ms,
+            "failed_ids": list(this.failed_ids[:20]),
+        },
+    )
+    # One EMF document per shard; an instance of its own, as concurrent shards must not mix.
+    metrics = EphemeralMetrics(namespace="Switchboard", service="switchboard-fanout")
+    metrics.add_metric(name="ShardPostsDelivered", unit=MetricUnit.Count, value=this.delivered)
+    metrics.add_metric(name="ShardPostsPruned", unit=MetricUnit.Count, value=this.pruned)
+    metrics.add_metric(name="ShardPostsFailed", unit=MetricUnit.Count, value=this.failed)
+    metrics.add_metric(name="ShardDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    metrics.add_metric(
+        name="ShardsIncomplete", unit=MetricUnit.Count, value=int(not report.complete)
+    )
+    metrics.flush_metrics()

@@ -1,0 +1,68 @@
+"""Shard tasks as queue message bodies: any payload survives; anything else is refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.shard_messages import MAX_BODY_BYTES, ShardMessageError, decode, encode
+from domain.model import MAX_PAYLOAD_BYTES
+from domain.shards import RoomRange, ScanSegment, ShardTask
+
+ENDPOINT = "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+shards = st.one_of(
+    st.integers(1, 10_000).flatmap(
+        lambda total: st.builds(ScanSegment, st.integers(0, total - 1), st.just(total))
+    ),
+    st.builds(RoomRange, st.text(min_size=1), st.none(), st.none() | st.text()),
+)
+
+
+@given(st.text(min_size=1), st.integers(0, 10**6), shards, st.binary(max_size=2048))
+def test_a_task_reads_back_as_it_was_sent(
+    broadcast: str, index: int, shard: ScanSegment | RoomRange, payload: bytes
+) -> None:
+    task = ShardTask(broadcast, index, shard, payload)
+    assert decode(encode(task, ENDPOINT)) == (task, ENDPOINT)
+
+
+def test_the_largest_payload_api_gateway_takes_fits_in_an_sqs_message() -> None:
+    task = ShardTask(
+        "b" * 32, 999_999, RoomRange("r" * 128, "a" * 16, "z" * 16), b"\xff" * MAX_PAYLOAD_BYTES
+    )
+    body = encode(task, ENDPOINT)
+    assert len(body.encode()) <= MAX_BODY_BYTES
+    assert decode(body)[0].payload == task.payload
+
+
+def body(**fields: object) -> str:
+    base: dict[str, object] = {
+        "v": 1, "broadcast": "b", "index": 0, "endpoint": ENDPOINT,
+        "payload": base64.b64encode(b"x").decode(), "segment": 0, "total": 1,
+    }  # fmt: skip
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not ...})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (body(v=2), "version 2 is not 1"),
+        (body(payload="%%%"), "payload is not base64"),
+        (body(index=True), "'index' must be a int, not True"),
+        (body(endpoint=...), "'endpoint' must be a str, not None"),
+        (body(segment=3, total=3), r"segment must be in \[0, 3\)"),
+        (body(segment=..., total=...), "neither a segment nor a room"),
+        (body(segment=..., room="r", after=5), "'after' must be a string or null"),
+        (body(segment=..., room="r", after="b", upto="a"), "an empty range"),
+    ],
+)
+def test_a_body_that_is_not_a_task_is_refused_saying_why(text: str, message: str) -> None:
+    with pytest.raises(ShardMessageError, match=message):
+        decode(text)
