@@ -12,10 +12,12 @@ a slow handler never stalls the loop that reads sockets.
 
 Modules, in the order a message meets them:
   server (the listener, shutdown), http_serving (h11, hand-off of upgrades), http_router,
-  websocket (the handshake, waiting for $connect), session (an open connection: frames,
-  limits, timers), wire (the Sans-I/O protocol on a stream), connections (the live ones),
-  dispatch (one connection's calls, in order), routes (route selection), events, ids and
+  websocket (the handshake: the authorizer, then $connect), authorization and policy (a
+  Lambda REQUEST authorizer and its IAM policy), session (an open connection: frames, limits,
+  timers), wire (the Sans-I/O protocol on a stream), connections (the live ones), dispatch
+  (one connection's calls, in order), routes (route selection), events, ids and
   lambda_context (what a handler receives), invoker (calls on the worker pool), handlers
-  (importing --handler), management_api (@connections), runtime (what they share),
-  local_store (the store behind --store) and command (the CLI).
+  (importing --handler and --authorizer), output (whole lines on stdout), management_api
+  (@connections), faults (dropped $disconnects, for tests), runtime (what they share),
+  local_store and moto_process (the store behind --store), options and command (the CLI).
 """

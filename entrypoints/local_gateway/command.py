@@ -5,62 +5,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
-import re
 import signal
 import socket
 import sys
+from collections.abc import MutableMapping
 
-from domain.protocol import ROUTES
 from entrypoints.local_gateway import ids
+from entrypoints.local_gateway.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.events import Stage
+from entrypoints.local_gateway.faults import DisconnectDrops
 from entrypoints.local_gateway.handlers import HandlerError, load_handler
 from entrypoints.local_gateway.invoker import Invoker
-from entrypoints.local_gateway.lambda_context import INTEGRATION_TIMEOUT_SECONDS, FunctionInfo
+from entrypoints.local_gateway.lambda_context import FunctionInfo
 from entrypoints.local_gateway.local_store import StoreSetupError, prepared_store
+from entrypoints.local_gateway.options import (
+    AUTH_AUTHORIZER,
+    add_arguments,
+    check,
+    exposure_warning,
+)
+from entrypoints.local_gateway.output import WholeLines
 from entrypoints.local_gateway.routes import RouteSelector
 from entrypoints.local_gateway.runtime import Runtime
 from entrypoints.local_gateway.server import LocalGateway, listen
 
 HELP = "Run a Lambda handler behind a local API Gateway WebSocket API (ws://HOST:PORT/STAGE)."
 log = logging.getLogger("local_gateway")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    add("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default: 8080)")
-    add("--stage", default="dev", help="stage name, the URL's path (default: dev)")
-    add(
-        "--store",
-        choices=("memory", "dynamodb"),
-        default="memory",
-        help="connection store (default: memory)",
-    )
-    add("--dynamodb-endpoint", help="DynamoDB for --store dynamodb (default: embedded moto)")
-    add(
-        "--handler",
-        default="entrypoints.aws_lambda:handler",
-        help="module:function to invoke (default: %(default)s)",
-    )
-    add(
-        "--routes",
-        default=",".join(ROUTES),
-        help="custom route keys, comma-separated (default: %(default)s)",
-    )
-    add("--idle-timeout", type=float, default=600.0, help="seconds idle before close (600)")
-    add("--max-duration", type=float, default=7200.0, help="seconds a connection may last (7200)")
-    add("--workers", type=int, default=32, help="handler threads (default: 32)")
-    add(
-        "--integration-timeout",
-        type=float,
-        default=INTEGRATION_TIMEOUT_SECONDS,
-        help="seconds API Gateway waits for the handler (AWS: 29)",
-    )
-    add("--allow-unsigned", action="store_true", help="accept @connections calls without SigV4")
-    add("--no-page", action="store_true", help="do not serve the chat page at /")
+__all__ = ["HELP", "add_arguments", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,13 +41,15 @@ def run(args: argparse.Namespace) -> int:
     # Our own lines say what happened to each connection; the libraries' would repeat them.
     for name in ("websockets", "botocore", "werkzeug"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    problem = _check(args)
+    sys.stdout = WholeLines(sys.stdout)  # before the handler is imported: its loggers keep it
+    problem = check(args)
     if problem:
         print(f"switchboard serve: {problem}", file=sys.stderr)
         return 2
     _raise_open_files_limit()
-    if not _is_loopback(args.host):
-        log.warning("LISTENING ON %s: anyone who can reach it can connect and post", args.host)
+    warning = exposure_warning(args.host, args.port, args.allow_unsigned)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         sock = listen(args.host, args.port)
     except OSError as exc:
@@ -82,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"switchboard serve: cannot listen on {where}: {exc}", file=sys.stderr)
         return 1
     region = _prepare_environment(args, sock.getsockname()[1])
+    if args.auth:
+        try:
+            _local_auth_environment(os.environ)
+        except OSError as exc:
+            print(f"switchboard serve: --auth has no local secret: {exc}", file=sys.stderr)
+            return 1
     table = os.environ["CONNECTIONS_TABLE"]
     with contextlib.ExitStack() as stack:
         try:
@@ -99,16 +80,30 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalGateway:
     selector = RouteSelector(args.routes.split(","))
     handler = load_handler(args.handler)  # after the environment is set: it may read it
+    invoker = Invoker(handler, args.workers, FunctionInfo(region=region), args.integration_timeout)
+    stage = Stage(ids.api_id(), args.stage)
+    authorizer = None
+    spec = AUTH_AUTHORIZER if args.auth else args.authorizer
+    if spec:
+        function = load_handler(spec, option="--authorizer")
+        if args.auth:  # its settings come from the environment: check them now, not at a handshake
+            from entrypoints.authorizer import verifier
+
+            verifier()
+        authorizer = Authorizer(function, invoker, method_arn(region, stage.api_id, stage.name))
+        log.info("authorizer %s runs before each $connect", spec)
     runtime = Runtime(
-        stage=Stage(ids.api_id(), args.stage),
-        invoker=Invoker(
-            handler, args.workers, FunctionInfo(region=region), args.integration_timeout
-        ),
+        stage=stage,
+        invoker=invoker,
         selector=selector,
         idle_timeout=args.idle_timeout,
         max_duration=args.max_duration,
         require_signature=not args.allow_unsigned,
+        authorizer=authorizer,
+        disconnect_drops=DisconnectDrops(args.drop_disconnect_rate, args.seed),
     )
+    if args.drop_disconnect_rate:
+        log.warning("dropping %s of $disconnect calls", f"{args.drop_disconnect_rate:.0%}")
     return LocalGateway(runtime, sock, page=not args.no_page)
 
 
@@ -141,31 +136,18 @@ def _prepare_environment(args: argparse.Namespace, port: int) -> str:
     return region
 
 
-def _check(args: argparse.Namespace) -> str | None:
-    from websockets.version import version as websockets_version
+def _local_auth_environment(env: MutableMapping[str, str]) -> None:
+    """What --auth means to the authorizer: HS256 with the secret `switchboard token` uses."""
+    from entrypoints.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
 
-    if int(websockets_version.split(".")[0]) < 16:  # the per-frame size limit came in 16.0
-        return f"needs websockets 16 or later (found {websockets_version})"
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", args.stage):
-        return f"--stage {args.stage!r}: use letters, digits, '-' and '_'"
-    if not 0 <= args.port <= 65535:
-        return f"--port {args.port} is not a port number"
-    if args.workers < 1:
-        return f"--workers must be at least 1, not {args.workers}"
-    if min(args.idle_timeout, args.max_duration, args.integration_timeout) <= 0:
-        return "--idle-timeout, --max-duration and --integration-timeout must be positive"
-    if args.dynamodb_endpoint and args.store != "dynamodb":
-        return "--dynamodb-endpoint needs --store dynamodb"
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: assume it is reachable from elsewhere
-        return False
+    for name in ("AUTH_SECRET_PARAMETER", "AUTH_PUBLIC_KEY", "AUTH_JWKS_URL"):
+        env.pop(name, None)  # one key source only: the local secret
+    env.update(
+        AUTH_ALGORITHM="HS256",
+        AUTH_SECRET=local_secret(),
+        AUTH_ISSUER=LOCAL_ISSUER,
+        AUTH_AUDIENCE=LOCAL_AUDIENCE,
+    )
 
 
 def _raise_open_files_limit() -> None:

@@ -43,6 +43,13 @@ class Dispatcher:
             item = await self._queue.get()
             try:
                 if isinstance(item, tuple):
+                    if runtime.disconnect_drops.drop():
+                        log.warning(
+                            "dropped $disconnect connection=%s (--drop-disconnect-rate %s)",
+                            facts.connection_id,
+                            runtime.disconnect_drops.rate,
+                        )
+                        return
                     await runtime.invoker.invoke(disconnect_event(runtime.stage, facts, *item))
                     return
                 await self._invoke(item)

@@ -1,4 +1,4 @@
-"""The handler named by --handler: `package.module:function`, imported with clear errors."""
+"""The function named by --handler or --authorizer: `package.module:function`, with clear errors."""
 
 from __future__ import annotations
 
@@ -10,23 +10,23 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class HandlerError(ValueError):
-    """The --handler value does not name a callable; the message says why."""
+    """The --handler (or --authorizer) value does not name a callable; the message says why."""
 
 
-def load_handler(spec: str) -> Handler:
+def load_handler(spec: str, option: str = "--handler") -> Handler:
     """Import `package.module:function` (a dot before the function works too, as in Lambda)."""
     module_name, sep, function_name = spec.rpartition(":")
     if not sep:
         module_name, sep, function_name = spec.rpartition(".")
     if not module_name or not function_name:
-        raise HandlerError(f"--handler {spec!r} must look like module:function")
+        raise HandlerError(f"{option} {spec!r} must look like module:function")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise HandlerError(f"cannot import {module_name!r} for --handler {spec!r}: {exc}") from exc
+        raise HandlerError(f"cannot import {module_name!r} for {option} {spec!r}: {exc}") from exc
     handler = getattr(module, function_name, None)
     if handler is None:
-        raise HandlerError(f"module {module_name!r} has no {function_name!r} (--handler {spec!r})")
+        raise HandlerError(f"module {module_name!r} has no {function_name!r} ({option} {spec!r})")
     if not callable(handler):
         raise HandlerError(f"{spec!r} is a {type(handler).__name__}, not a function")
     return handler  # type: ignore[no-any-return]

@@ -57,15 +57,23 @@ class Invoker:
         workers: int,
         function: FunctionInfo,
         timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        *,
+        name: str = "handler",
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         self._handler = handler
         self._function = function
         self._timeout = timeout
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._name = name  # what the log lines call the function
+        self._pool = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._first_call = asyncio.Lock()
         self._warm = False
+
+    def sibling(self, handler: Handler, name: str) -> Invoker:
+        """Another function (the authorizer) on the same worker pool, with the same timeout."""
+        return Invoker(handler, 1, self._function, self._timeout, name=name, pool=self._pool)
 
     async def invoke(self, event: dict[str, Any]) -> Invocation:
         if self._warm:
@@ -94,8 +102,8 @@ class Invoker:
             outcome = Invocation(timed_out=True)
             future.add_done_callback(_log_late_failure)
             log.error(
-                "handler timed out after %.0f s: route=%s connection=%s request=%s "
-                "lambda_request=%s",
+                "%s timed out after %.0f s: route=%s connection=%s request=%s lambda_request=%s",
+                self._name,
                 self._timeout,
                 request["routeKey"],
                 request["connectionId"],
@@ -105,14 +113,16 @@ class Invoker:
         except Exception:
             outcome = Invocation(failed=True)
             log.exception(
-                "handler raised: route=%s connection=%s request=%s lambda_request=%s",
+                "%s raised: route=%s connection=%s request=%s lambda_request=%s",
+                self._name,
                 request["routeKey"],
                 request["connectionId"],
                 request["requestId"],
                 context.aws_request_id,
             )
         log.info(
-            "invoke route=%s connection=%s status=%d duration_ms=%.1f",
+            "%s route=%s connection=%s status=%d duration_ms=%.1f",
+            self._name,
             request["routeKey"],
             request["connectionId"],
             outcome.status(),

@@ -15,8 +15,8 @@ def prepared_store(
 ) -> Iterator[str | None]:
     """Set STORE (and DYNAMODB_ENDPOINT) in `env`; with DynamoDB, make sure the table exists.
 
-    With no endpoint, an embedded moto server on a free loopback port stands in for DynamoDB
-    and stops on exit. Yields the DynamoDB endpoint, or None for the memory store.
+    With no endpoint, a moto server of our own (a child process, on a free loopback port)
+    stands in for DynamoDB and stops on exit. Yields the endpoint; None for the memory store.
     """
     env["STORE"] = store
     if store == "memory":
@@ -27,19 +27,16 @@ def prepared_store(
         _ensure_table(endpoint, table, region)
         yield endpoint
         return
-    from moto.server import ThreadedMotoServer
+    from entrypoints.local_gateway.moto_process import MotoStartError, moto_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
     try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        env["DYNAMODB_ENDPOINT"] = endpoint
-        log.info("embedded moto DynamoDB at %s", endpoint)
-        _ensure_table(endpoint, table, region)
-        yield endpoint
-    finally:
-        server.stop()
+        with moto_server() as endpoint:
+            env["DYNAMODB_ENDPOINT"] = endpoint
+            log.info("embedded moto DynamoDB at %s", endpoint)
+            _ensure_table(endpoint, table, region)
+            yield endpoint
+    except MotoStartError as exc:
+        raise StoreSetupError(str(exc)) from exc
 
 
 def _ensure_table(endpoint: str, table: str, region: str) -> None:

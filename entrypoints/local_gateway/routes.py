@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from itertools import accumulate
 
 DEFAULT_ROUTE = "$default"
 RESERVED_ROUTES = frozenset(("$connect", "$disconnect", DEFAULT_ROUTE))
+# JSON nested deeper than this is not searched for `action`: it goes to $default. Python's
+# parser recurses, so how deep it gets depends on the stack already in use; a fixed bound,
+# well inside it, routes a frame the same way in every thread (AWS's own bound is unconfirmed).
+MAX_NESTING = 500
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 class RouteSelector:
@@ -24,11 +32,11 @@ class RouteSelector:
     def select(self, body: str) -> str:
         # API Gateway only evaluates the expression on text that parses as a JSON object;
         # anything else (plain text, arrays, a non-string or unknown action) goes to $default.
-        if not self.routes or not body.lstrip().startswith("{"):
+        if not self.routes or not body.lstrip().startswith("{") or too_deep(body):
             return DEFAULT_ROUTE
         try:
             frame = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return DEFAULT_ROUTE
         if not isinstance(frame, dict):
             return DEFAULT_ROUTE
@@ -36,3 +44,12 @@ class RouteSelector:
         if isinstance(action, str) and action in self.routes:
             return action
         return DEFAULT_ROUTE
+
+
+def too_deep(text: str) -> bool:
+    """True when JSON text nests arrays and objects more than MAX_NESTING levels deep."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:  # the usual case, at C speed
+        return False
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    steps = (1 if bracket in "[{" else -1 for bracket in brackets)
+    return max(accumulate(steps, initial=0)) > MAX_NESTING

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from entrypoints.local_gateway.authorization import Authorizer
 from entrypoints.local_gateway.connections import ConnectionRegistry
 from entrypoints.local_gateway.events import Stage
+from entrypoints.local_gateway.faults import DisconnectDrops
 from entrypoints.local_gateway.invoker import Invoker
 from entrypoints.local_gateway.routes import RouteSelector
 
@@ -24,5 +26,9 @@ class Runtime:
     max_duration: float = MAX_DURATION_SECONDS
     # AWS answers unsigned @connections requests 403; boto3 always signs.
     require_signature: bool = True
+    # The $connect authorizer (--authorizer, --auth); None lets every handshake on to $connect.
+    authorizer: Authorizer | None = None
+    # --drop-disconnect-rate: $disconnect calls to drop, as AWS may (best-effort delivery).
+    disconnect_drops: DisconnectDrops = field(default_factory=DisconnectDrops)
     # Set at shutdown: new handshakes are refused while open sockets are closed.
     closing: bool = False

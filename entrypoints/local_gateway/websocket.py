@@ -45,6 +45,17 @@ async def serve_websocket(
     server_port = str(writer.get_extra_info("sockname")[1])
     started = time.perf_counter()
     event = connect_event(runtime.stage, facts, request.headers.raw_items(), url.query, server_port)
+    if runtime.authorizer is not None:
+        verdict = await runtime.authorizer.authorize(event, request.headers.raw_items())
+        status = verdict.status
+        if status != 200:
+            protocol.send_response(_rejection(protocol, status))
+            wire.flush()
+            log.info("authorizer refused connection=%s status=%d", facts.connection_id, status)
+            return
+        # The authorizer's context travels with the connection, into every later event.
+        facts = dataclasses.replace(facts, authorizer=verdict.context)
+        event["requestContext"]["authorizer"] = dict(verdict.context or {})
     outcome = await runtime.invoker.invoke(event)
     status = outcome.status()
     elapsed_ms = (time.perf_counter() - started) * 1000
