@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,10 @@ def load_handler(spec: str, option: str = "--handler") -> Handler:
         module_name, sep, function_name = spec.rpartition(".")
     if not module_name or not function_name:
         raise HandlerError(f"{option} {spec!r} must look like module:function")
+    # The user's code lives in the folder `serve` runs from (as with `python -m`); a console
+    # script's sys.path starts at its own bin folder instead.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
