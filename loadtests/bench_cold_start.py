@@ -7,7 +7,7 @@ code folder is read-only, so every cold start compiles the package's modules: `-
 true here.
 Prints medians of REPS runs and writes its table to loadtests/RESULTS.md.
 
-    .venv/bin/python loadtests/bench_cold_start.py [--package FILE] [--reps 15] [--python python3.13]
+    .venv/bin/python loadtests/bench_cold_start.py [--package F] [--reps 15] [--python python3.13]
 """
 
 from __future__ import annotations

@@ -1,0 +1,127 @@
+"""The servers the benchmarks measure, each in its own process: `serve` and the floor."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from machine_load import process_cpu_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Contender:
+    """What to start: the floor server, or `serve` with a publisher chosen by PUBLISHER."""
+
+    name: str
+    publisher: str | None = None  # None: the floor
+
+    def command(self) -> list[str]:
+        if self.publisher is None:
+            return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
+        serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--store", "memory"]
+        return [PYTHON, *serve, "--no-page"]
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Fake credentials, always: nothing here may sign with real ones.
+        env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+        env.pop("AWS_SESSION_TOKEN", None)
+        env.pop("AWS_PROFILE", None)
+        if self.publisher is not None:
+            env["PUBLISHER"] = self.publisher  # `serve` leaves it alone; the container reads it
+        return env
+
+
+FLOOR = Contender("floor (websockets, no Lambda)")
+SERVE_LEAN = Contender("serve, PUBLISHER=lean", "lean")
+SERVE_BOTO3 = Contender("serve, PUBLISHER=boto3", "boto3")
+CONTENDERS = {"floor": FLOOR, "lean": SERVE_LEAN, "boto3": SERVE_BOTO3}
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running contender: its WebSocket URL and its process, for CPU and memory readings."""
+
+    url: str
+    pid: int
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the whole process (every thread)."""
+        return process_cpu_seconds(self.pid)
+
+    def rss_kib(self) -> int:
+        """VmRSS: the resident set, in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS in /proc/{self.pid}/status")
+
+
+@contextmanager
+def running(contender: Contender) -> Iterator[Server]:
+    """Start the contender on a free loopback port; stop it (SIGTERM, then SIGKILL) after."""
+    with tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log") as log:
+        process = subprocess.Popen(
+            contender.command(),
+            cwd=ROOT,
+            env=contender.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,  # a file, not a pipe: `serve` logs every call, and nobody reads a pipe
+            text=True,
+        )
+        try:
+            url = _wait_for_url(process, Path(log.name))
+            yield Server(url, process.pid, Path(log.name))
+        finally:
+            _stop(process)
+
+
+def _wait_for_url(process: subprocess.Popen[str], log: Path) -> str:
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+
+    def pump() -> None:  # a thread, so the wait below can time out
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        for word in line.split():
+            if word.startswith("ws://127.0.0.1:"):
+                return word
+    tail = log.read_text()[-2000:]
+    raise RuntimeError(f"the server printed no ws:// URL (exit {process.poll()}): {tail}")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            print(f"pid {process.pid} ignored SIGTERM; killing it", file=sys.stderr)
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
