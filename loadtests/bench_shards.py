@@ -23,8 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
     os.environ[key] = value  # fake credentials, always: never sign with real ones here
 
 from shard_model import Prices, Worker, model_rows, table  # noqa: E402  (this script's folder)
@@ -60,7 +64,9 @@ def serve_sink(latency: float) -> None:
 def sink(latency_ms: float) -> Iterator[str]:
     child = subprocess.Popen(
         [sys.executable, __file__, "--sink", "--latency-ms", str(latency_ms)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None
@@ -115,8 +121,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=25.0, help="the sink's answer time")
     parser.add_argument("--concurrency", type=int, default=32, help="posts in flight (default)")
-    parser.add_argument("--also", type=int, action="append", default=[],
-                        help="also measure this in-flight bound (for the notes), repeatable")
+    parser.add_argument(
+        "--also",
+        type=int,
+        action="append",
+        default=[],
+        help="also measure this in-flight bound (for the notes), repeatable",
+    )
     parser.add_argument("--batch", type=int, default=256, help="posts between checkpoints")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
@@ -127,8 +138,10 @@ def main() -> int:
     if min(args.n, args.runs, args.concurrency, args.batch) < 1 or args.n > 100_000:
         parser.error("--n (at most 100,000), --runs, --concurrency and --batch must be >= 1")
     with sink(args.latency_ms) as endpoint:
-        workers = [measure(endpoint, args.n, args.runs, c, args.batch)
-                   for c in [args.concurrency, *args.also]]
+        workers = [
+            measure(endpoint, args.n, args.runs, c, args.batch)
+            for c in [args.concurrency, *args.also]
+        ]
     body = table(workers, model_rows(workers[0], Prices()), args.n, args.runs, args.latency_ms)
     print(body)
     if not args.no_write:

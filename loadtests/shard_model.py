@@ -82,8 +82,11 @@ def cost(n: int, worker: Worker, workers: int, prices: Prices) -> tuple[float, f
     reads = n * BYTES_PER_CONNECTION / 4096 / 2  # eventually consistent Scan: 4 KB per half unit
     writes = math.ceil(n / CHECKPOINT_EVERY) + shards
     aws = (
-        gb_s * prices.gb_second + shards * prices.invocation + sqs * prices.sqs_request
-        + reads * prices.read_unit + writes * prices.write_unit
+        gb_s * prices.gb_second
+        + shards * prices.invocation
+        + sqs * prices.sqs_request
+        + reads * prices.read_unit
+        + writes * prices.write_unit
     )
     return gb_s, aws, n * prices.websocket_message
 
@@ -120,8 +123,11 @@ def table(workers: list[Worker], rows: list[str], n: int, runs: int, latency_ms:
         "",
         "| posts in flight | posts/s per worker | CPU ms/post | Lambda memory for that CPU |",
         "|---:|---:|---:|---:|",
-        *(f"| {w.concurrency} | {w.posts_per_s:,.0f} | {w.cpu_ms_per_post:.3f} | "
-          f"{w.memory_mb} MB |" for w in workers),
+        *(
+            f"| {w.concurrency} | {w.posts_per_s:,.0f} | {w.cpu_ms_per_post:.3f} | "
+            f"{w.memory_mb} MB |"
+            for w in workers
+        ),
         "",
         f"Model at {main.posts_per_s:,.0f} posts/s per worker ({main.concurrency} in flight, "
         f"{main.memory_mb} MB), shards of {SHARD_SIZE:,}:",
@@ -139,7 +145,7 @@ def table(workers: list[Worker], rows: list[str], n: int, runs: int, latency_ms:
         )
         + ".",
         f"- Workers at a quota: as many as keep {QUOTA_SHARE:.0%} of it busy (the rest is left "
-        "to messages, connects and other APIs), at most 1,000. \"(quota!)\": that time needs "
+        'to messages, connects and other APIs), at most 1,000. "(quota!)": that time needs '
         "more posts/s than 80% of the default quota; raise it first.",
         f"- Time: {START_LATENCY} s to the first post, then SQS's event source mapping scaling "
         "(5 concurrent invocations, up to 300 more a minute): a cap of 1,000 workers is reached "
