@@ -8,7 +8,10 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters import local_endpoints
 from adapters.clock import SystemClock
+from adapters.inprocess_publisher import InProcessPublisher
+from adapters.local_endpoints import Deliver
 from adapters.memory_progress import MemoryProgress
 from adapters.memory_store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
@@ -50,14 +53,29 @@ def _lean_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
 
 
 class Publishers:
-    """One publisher per @connections endpoint, built on first use and kept for the process."""
+    """One publisher per @connections endpoint, built on first use and kept for the process.
 
-    def __init__(self, factory: Callable[..., Publisher]) -> None:
+    An endpoint served by this very process (`switchboard serve` registers its own in
+    adapters/local_endpoints) gets the in-process publisher instead: the gateway writes the
+    frames with no HTTP round trip. Looked up on every call, so a gateway that starts or stops
+    later is honoured. On AWS nothing registers, so the configured publisher is always used;
+    the handler's code is the same either way.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[..., Publisher],
+        local: Callable[[str], Deliver | None] = local_endpoints.lookup,
+    ) -> None:
         self._factory = factory
+        self._local = local
         self._lock = threading.Lock()
         self._by_endpoint: dict[str, Publisher] = {}
 
     def for_endpoint(self, endpoint: str) -> Publisher:
+        deliver = self._local(endpoint)
+        if deliver is not None:
+            return InProcessPublisher(deliver)  # a wrapper, cheaper than any lookup cache
         with self._lock:
             publisher = self._by_endpoint.get(endpoint)
             if publisher is None:
@@ -88,7 +106,10 @@ class Container(containers.DeclarativeContainer):
             _lean_publisher, region=config.region, concurrency=config.concurrency
         ),
     )
-    publishers = providers.ThreadSafeSingleton(Publishers, factory=publisher.provider)
+    # The configured publisher, unless a gateway in this process serves the endpoint itself.
+    publishers = providers.ThreadSafeSingleton(
+        Publishers, factory=publisher.provider, local=providers.Object(local_endpoints.lookup)
+    )
     retry_policy = providers.ThreadSafeSingleton(
         RetryPolicy,
         max_attempts=config.max_attempts,

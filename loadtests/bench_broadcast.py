@@ -93,7 +93,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,5000", help="numbers of clients")
     parser.add_argument("--reps", type=int, default=5, help="timed broadcasts per run")
-    parser.add_argument("--contenders", default="floor,lean,boto3", help=", ".join(CONTENDERS))
+    parser.add_argument(
+        "--contenders", default="floor,inprocess,lean,boto3", help=", ".join(CONTENDERS)
+    )
     parser.add_argument(
         "--processes", type=int, default=0, help="client processes (0: 1 below N = 1,000, else 2)"
     )

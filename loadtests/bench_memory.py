@@ -99,7 +99,7 @@ def _on_alarm(signum: int, frame: object) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="idle connections to hold")
-    parser.add_argument("--contenders", default="lean,floor", help=", ".join(CONTENDERS))
+    parser.add_argument("--contenders", default="inprocess,floor", help=", ".join(CONTENDERS))
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
     args = parser.parse_args()
     keys = args.contenders.split(",")

@@ -25,16 +25,21 @@ STOP_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class Contender:
-    """What to start: the floor server, or `serve` with a publisher chosen by PUBLISHER."""
+    """What to start: the floor server, or `serve` with a publisher chosen by PUBLISHER.
+
+    `inprocess`: serve delivers the handler's posts to its own sockets without HTTP (its
+    default); off, the handler's publisher posts over loopback HTTP, signed, as on AWS.
+    """
 
     name: str
     publisher: str | None = None  # None: the floor
+    inprocess: bool = False
 
     def command(self) -> list[str]:
         if self.publisher is None:
             return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
         serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--store", "memory"]
-        return [PYTHON, *serve, "--no-page"]
+        return [PYTHON, *serve, "--no-page", *([] if self.inprocess else ["--no-inprocess"])]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -48,9 +53,15 @@ class Contender:
 
 
 FLOOR = Contender("floor (websockets, no Lambda)")
-SERVE_LEAN = Contender("serve, PUBLISHER=lean", "lean")
-SERVE_BOTO3 = Contender("serve, PUBLISHER=boto3", "boto3")
-CONTENDERS = {"floor": FLOOR, "lean": SERVE_LEAN, "boto3": SERVE_BOTO3}
+SERVE_INPROCESS = Contender("serve, in-process delivery (default)", "lean", inprocess=True)
+SERVE_LEAN = Contender("serve, PUBLISHER=lean over HTTP", "lean")
+SERVE_BOTO3 = Contender("serve, PUBLISHER=boto3 over HTTP", "boto3")
+CONTENDERS = {
+    "floor": FLOOR,
+    "inprocess": SERVE_INPROCESS,
+    "lean": SERVE_LEAN,
+    "boto3": SERVE_BOTO3,
+}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,12 @@ AREAS: list[tuple[str, tuple[str, ...]]] = [
     ("gateway: WebSocket frames out and in", ("websockets/", "local_gateway/wire.py")),
     (
         "gateway: @connections HTTP server (h11, routing, checks)",
-        ("h11/", "local_gateway/http_", "local_gateway/management_api.py"),
+        (
+            "h11/",
+            "local_gateway/http_",
+            "local_gateway/management_api.py",
+            "local_gateway/posting.py",
+        ),
     ),
     ("gateway: sessions, events, Lambda invoker", ("local_gateway/",)),
     (

@@ -18,6 +18,8 @@ Modules, in the order a message meets them:
   (one connection's calls, in order), routes (route selection), events, ids and
   lambda_context (what a handler receives), invoker (calls on the worker pool), handlers
   (importing --handler and --authorizer), output (whole lines on stdout), management_api
-  (@connections), faults (dropped $disconnects, for tests), runtime (what they share),
-  local_store and moto_process (the store behind --store), options and command (the CLI).
+  (@connections over HTTP), posting (its POST rules), inprocess (the same posts handed over
+  in-process by the app's publisher, one hop per batch), faults (dropped $disconnects, for
+  tests), runtime (what they share), local_store and moto_process (the store behind
+  --store), options and command (the CLI).
 """

@@ -17,6 +17,7 @@ from entrypoints.local_gateway.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.events import Stage
 from entrypoints.local_gateway.faults import DisconnectDrops
 from entrypoints.local_gateway.handlers import HandlerError, load_handler
+from entrypoints.local_gateway.inprocess import serving_locally
 from entrypoints.local_gateway.invoker import Invoker
 from entrypoints.local_gateway.lambda_context import FunctionInfo
 from entrypoints.local_gateway.local_store import StoreSetupError, prepared_store
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         except (HandlerError, StoreSetupError, ValueError) as exc:
             print(f"switchboard serve: {exc}", file=sys.stderr)
             return 1
-        asyncio.run(_serve(gateway))
+        asyncio.run(_serve(gateway, os.environ["APIGW_ENDPOINT"], not args.no_inprocess))
     return 0
 
 
@@ -107,18 +108,20 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
     return LocalGateway(runtime, sock, page=not args.no_page)
 
 
-async def _serve(gateway: LocalGateway) -> None:
+async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         # Not every platform (or a thread other than the main one) has signal handlers.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    await gateway.start()
-    print(f"Switchboard local gateway: {gateway.websocket_url}", flush=True)
-    print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
-    await stop.wait()
-    await gateway.shutdown()
+    # Registered before the first connection, until shutdown ends ($disconnect may post).
+    with serving_locally(endpoint, gateway.runtime, inprocess):
+        await gateway.start()
+        print(f"Switchboard local gateway: {gateway.websocket_url}", flush=True)
+        print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
+        await stop.wait()
+        await gateway.shutdown()
 
 
 def _prepare_environment(args: argparse.Namespace, port: int) -> str:

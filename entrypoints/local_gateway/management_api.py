@@ -8,13 +8,10 @@ from urllib.parse import unquote
 
 from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
 from entrypoints.local_gateway.ids import lambda_request_id
+from entrypoints.local_gateway.posting import Refusal, gone, post_to_connection
 from entrypoints.local_gateway.runtime import Runtime
-from entrypoints.local_gateway.wire import MAX_MESSAGE_BYTES
 
 log = logging.getLogger("local_gateway")
-# Past this many bytes waiting in a client's socket buffer, posts get 429 as on AWS
-# ("the client's buffer is full") instead of growing the buffer without bound.
-MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 
 def register(router: Router, runtime: Runtime) -> None:
@@ -31,27 +28,20 @@ class ManagementApi:
     async def handle(self, request: HttpRequest) -> HttpResponse:
         if self._runtime.require_signature and not _signed(request):
             # What API Gateway answers a request without SigV4 (boto3 always signs).
-            return _error(403, "ForbiddenException", "Missing Authentication Token")
+            return _error(Refusal(403, "ForbiddenException", "Missing Authentication Token"))
         connection_id = unquote(request.params["connection_id"])  # `=` arrives as %3D
-        if request.method == "POST" and len(request.body) > MAX_MESSAGE_BYTES:
-            limit = MAX_MESSAGE_BYTES
-            message = f"The payload is {len(request.body)} bytes; the limit is {limit}"
-            return _error(413, "PayloadTooLargeException", message)
+        if request.method == "POST":
+            refusal = post_to_connection(self._runtime, connection_id, request.body)
+            return _error(refusal) if refusal else HttpResponse(200, b"", _request_id())
         connection = self._runtime.registry.get(connection_id)
         if connection is None:
-            # Closed, never existed, or not established yet (a post from its own $connect).
-            return _error(410, "GoneException", f"Connection {connection_id} is gone")
+            return _error(gone(connection_id))
         if request.method == "GET":
             return HttpResponse.json(200, connection.describe(), _request_id())
-        if request.method == "DELETE":
-            # AWS reports 1000 "Connection Closed Normally" to $disconnect after a DELETE.
-            connection.wire.close(1000, "", disconnect_reason="Connection Closed Normally")
-            log.info("@connections DELETE connection=%s", connection_id)
-            return HttpResponse(204, b"", _request_id())
-        if connection.wire.buffered_bytes() > MAX_BUFFERED_BYTES:
-            return _error(429, "LimitExceededException", "The client's buffer is full")
-        connection.send(request.body)
-        return HttpResponse(200, b"", _request_id())
+        # DELETE. AWS reports 1000 "Connection Closed Normally" to $disconnect after it.
+        connection.wire.close(1000, "", disconnect_reason="Connection Closed Normally")
+        log.info("@connections DELETE connection=%s", connection_id)
+        return HttpResponse(204, b"", _request_id())
 
 
 def _signed(request: HttpRequest) -> bool:
@@ -59,10 +49,10 @@ def _signed(request: HttpRequest) -> bool:
     return authorization.startswith("AWS4-HMAC-SHA256 ") or "X-Amz-Signature=" in request.query
 
 
-def _error(status: int, error_type: str, message: str) -> HttpResponse:
+def _error(refusal: Refusal) -> HttpResponse:
     # botocore maps x-amzn-ErrorType to client.exceptions.GoneException and friends.
-    headers = [("x-amzn-ErrorType", error_type), *_request_id()]
-    return HttpResponse.json(status, {"message": message}, headers)
+    headers = [("x-amzn-ErrorType", refusal.error_type), *_request_id()]
+    return HttpResponse.json(refusal.status, {"message": refusal.message}, headers)
 
 
 def _request_id() -> list[tuple[str, str]]:

@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--allow-unsigned", action="store_true", help="accept @connections calls without SigV4")
     add("--no-page", action="store_true", help="do not serve the chat page at /")
     add(
+        "--no-inprocess",
+        action="store_true",
+        help="the app's publisher posts to this gateway over HTTP, not in-process (slower)",
+    )
+    add(
         "--drop-disconnect-rate",
         type=float,
         default=0.0,

@@ -191,8 +191,16 @@ def test_a_failing_shard_is_retried_until_max_receive_then_dead_lettered(
 def test_a_body_that_is_not_a_task_fails_alone(
     worker_container: tuple[Container, FakePublisher],
 ) -> None:
-    good = {"MessageId": "good", "ReceiptHandle": "r1", "Body": encode(task(0, 1), ENDPOINT)}
-    bad = {"MessageId": "bad", "ReceiptHandle": "r2", "Body": '{"v": 1, "broadcast": 7}'}
+    good: dict[str, Any] = {
+        "MessageId": "good",
+        "ReceiptHandle": "r1",
+        "Body": encode(task(0, 1), ENDPOINT),
+    }
+    bad: dict[str, Any] = {
+        "MessageId": "bad",
+        "ReceiptHandle": "r2",
+        "Body": '{"v": 1, "broadcast": 7}',
+    }
     for m in (good, bad):
         m.update(MD5OfBody="x", Attributes={"ApproximateReceiveCount": "1"})
     response = fanout_worker.handler(as_event([good, bad], "arn:fanout"), LambdaContext())

@@ -125,7 +125,12 @@ def test_the_container_delivers_in_process_to_a_gateway_in_this_process(
     gateway: FakePublisher,
 ) -> None:
     built: list[str] = []
-    publishers = Publishers(factory=lambda endpoint: built.append(endpoint) or FakePublisher())
+
+    def factory(endpoint: str) -> FakePublisher:
+        built.append(endpoint)
+        return FakePublisher()
+
+    publishers = Publishers(factory=factory)
     gateway.mark_gone("gone=")
     publisher = publishers.for_endpoint(ENDPOINT)
     outcomes = publisher.post(b"hi", ["a=", "gone="])
@@ -138,7 +143,12 @@ def test_the_container_delivers_in_process_to_a_gateway_in_this_process(
 def test_the_container_builds_the_configured_publisher_for_any_other_endpoint() -> None:
     configured = FakePublisher()
     built: list[str] = []
-    publishers = Publishers(factory=lambda endpoint: built.append(endpoint) or configured)
+
+    def factory(endpoint: str) -> FakePublisher:
+        built.append(endpoint)
+        return configured
+
+    publishers = Publishers(factory=factory)
     assert publishers.for_endpoint(ENDPOINT) is configured
     assert publishers.for_endpoint(ENDPOINT) is configured
     assert built == [ENDPOINT]  # built once, kept for the process

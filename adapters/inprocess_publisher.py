@@ -1,0 +1,43 @@
+"""In-process publisher: posts handed to a gateway in this process, with no HTTP in between.
+
+Chosen by the container only when the @connections endpoint is served by this very process
+(`switchboard serve`, see adapters/local_endpoints.py); on AWS there is never one. The outcomes
+are the ones the HTTP API would answer, so the domain cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from adapters.local_endpoints import Deliver
+from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from domain.ports import Publisher
+
+log = logging.getLogger(__name__)
+
+
+class InProcessPublisher(Publisher):
+    """Hands each batch to `deliver` in one call; each distinct id is posted once."""
+
+    def __init__(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+
+    def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        ids = list(dict.fromkeys(connection_ids))
+        if not ids:
+            return {}
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            # What PostToConnection answers with 413: posting it again cannot succeed.
+            log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
+            return dict.fromkeys(ids, PostOutcome.REJECTED)
+        try:
+            outcomes = self._deliver(payload, ids)
+        except Exception:
+            # The gateway is stopping or stuck: transient for the domain, which retries.
+            log.exception("in-process delivery of a batch of %d failed", len(ids))
+            return dict.fromkeys(ids, PostOutcome.FAILED)
+        missing = [cid for cid in ids if cid not in outcomes]
+        if missing:
+            log.error("in-process delivery left %d ids unanswered: %s", len(missing), missing[0])
+        return {cid: outcomes.get(cid, PostOutcome.FAILED) for cid in ids}

@@ -1,0 +1,43 @@
+"""PostToConnection's rules, one place for the @connections POST and in-process delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from entrypoints.local_gateway.runtime import Runtime
+from entrypoints.local_gateway.wire import MAX_MESSAGE_BYTES
+
+# Past this many bytes waiting in a client's socket buffer, posts get 429 as on AWS
+# ("the client's buffer is full") instead of growing the buffer without bound.
+MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a post was not delivered: the status and error type API Gateway answers."""
+
+    status: int
+    error_type: str
+    message: str
+
+
+def post_to_connection(runtime: Runtime, connection_id: str, data: bytes) -> Refusal | None:
+    """Send `data` as one message (32 KB frames past 32 KB); None once it is on its way.
+
+    Call it on the gateway's event loop: it writes to the connection's socket.
+    """
+    if len(data) > MAX_MESSAGE_BYTES:
+        message = f"The payload is {len(data)} bytes; the limit is {MAX_MESSAGE_BYTES}"
+        return Refusal(413, "PayloadTooLargeException", message)
+    connection = runtime.registry.get(connection_id)
+    if connection is None:
+        return gone(connection_id)
+    if connection.wire.buffered_bytes() > MAX_BUFFERED_BYTES:
+        return Refusal(429, "LimitExceededException", "The client's buffer is full")
+    connection.send(data)  # fragments past 32 KB and counts as activity (lastActiveAt)
+    return None
+
+
+def gone(connection_id: str) -> Refusal:
+    # Closed, never existed, or not established yet (a post from its own $connect).
+    return Refusal(410, "GoneException", f"Connection {connection_id} is gone")
