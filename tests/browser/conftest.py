@@ -117,7 +117,9 @@ def page_url(gateway: Gateway) -> str:
     return f"http://127.0.0.1:{gateway.port}/"
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# until it stops, and every later test that calls asyncio.run() would fail meanwhile.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}: `apt-get install -y chromium` (.ci/run does)")

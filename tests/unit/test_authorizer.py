@@ -45,7 +45,7 @@ def token(**overrides: Any) -> str:
         "rooms": ["public:*", "user:{sub}"],
         "iss": "switchboard",
         "aud": "switchboard",
-        "exp": int(time.time()) + 60,
+        "exp": int(time.time()) + 3600,
     } | overrides
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, SECRET, "HS256")
 
@@ -83,7 +83,7 @@ def test_no_token_raises_unauthorized_which_api_gateway_answers_401() -> None:
                     "sub": "a",
                     "iss": "switchboard",
                     "aud": "switchboard",
-                    "exp": int(time.time()) + 60,
+                    "exp": int(time.time()) + 3600,
                 },
                 "wrong-secret-0123456789abcdef0123",
                 "HS256",
@@ -128,7 +128,7 @@ def test_asymmetric_tokens_are_checked_with_the_public_key(algorithm: str, key: 
         "rooms": ["public:*"],
         "iss": "switchboard",
         "aud": "switchboard",
-        "exp": int(time.time()) + 60,
+        "exp": int(time.time()) + 3600,
     }
     grant = verifier.verify(jwt.encode(claims, private_pem, algorithm))
     assert (grant.principal, grant.rooms) == ("bob", ("public:*",))
