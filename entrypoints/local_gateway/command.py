@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         except (HandlerError, StoreSetupError, ValueError) as exc:
             print(f"switchboard serve: {exc}", file=sys.stderr)
             return 1
-        asyncio.run(_serve(gateway, os.environ["APIGW_ENDPOINT"], not args.no_inprocess))
+        asyncio.run(_serve(gateway, os.environ["APIGW_ENDPOINT"], args.inprocess))
     return 0
 
 

@@ -1,5 +1,5 @@
 """The app behind `serve` behaves the same whether its posts reach the gateway in-process
-(the default) or over HTTP (--no-inprocess): broadcasts, rooms, big messages, 410 pruning.
+(--inprocess) or over HTTP (the default): broadcasts, rooms, big messages, 410 pruning.
 
 Every $disconnect is dropped (--drop-disconnect-rate 1.0), so each closed client stays in the
 store as a ghost until a post to it gets 410 and the app prunes it, as on AWS.
@@ -23,8 +23,8 @@ from tests.e2e.gateway_process import Gateway, start_gateway
 
 APP_HANDLER = "entrypoints.aws_lambda:handler"
 PATHS = {
-    "inprocess": ((), "are delivered in-process"),
-    "http": (("--no-inprocess",), "go over HTTP"),
+    "inprocess": (("--inprocess",), "are delivered in-process"),
+    "http": ((), "go over HTTP"),
 }
 
 
