@@ -27,13 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-for key, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}.items():
-    os.environ[key] = value  # fake credentials, always: never sign with real ones here
+from offline_aws import use_fake_credentials  # noqa: E402  (this script's folder)
+
+use_fake_credentials()
 
 import aiohttp  # noqa: E402
 import boto3  # noqa: E402

@@ -15,15 +15,3 @@ def recording_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gate
     gateway = start_gateway(tmp_path_factory.mktemp("gateway"), "--routes", "echo")
     yield gateway
     gateway.stop()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _open_files_limit() -> None:
-    # Burst tests open a thousand sockets from this process.
-    try:
-        import resource
-    except ImportError:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

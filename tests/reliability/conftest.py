@@ -1,22 +1,10 @@
-"""Reliability tests: room for thousands of sockets, and their figures after the run."""
+"""Reliability tests: their figures, printed after the run."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.reliability.report import REPORT, recorded
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _open_files_limit() -> None:
-    # The churn test holds hundreds of sockets at once, and opens thousands in all.
-    try:
-        import resource
-    except ImportError:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
