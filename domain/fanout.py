@@ -46,7 +46,11 @@ class Fanout:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         batch_size: int = 1000,
+        establish_grace: float = 0.0,
     ) -> None:
+        """`establish_grace`: seconds after its connect during which a 410 does not prune a
+        connection. API Gateway answers 410 until it has finished a handshake, and it finishes
+        only after $connect has stored the record: a broadcast in between must not delete it."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._store = store
@@ -55,6 +59,7 @@ class Fanout:
         self._policy = policy or RetryPolicy()
         self._rng = rng or random.Random()
         self._batch_size = batch_size
+        self._establish_grace = establish_grace
 
     def send(self, payload: bytes, recipients: Iterable[str]) -> FanoutResult:
         deadline = self._clock.now() + self._policy.deadline
@@ -114,8 +119,21 @@ class Fanout:
 
     def _prune(self, connection_id: str) -> bool:
         try:
+            if self._establishing(connection_id):
+                log.info(
+                    "not pruning %s: connected moments ago, maybe not established", connection_id
+                )
+                return False
             self._store.remove(connection_id)
         except StoreError:
             log.exception("could not prune gone connection %s", connection_id)
             return False
         return True
+
+    def _establishing(self, connection_id: str) -> bool:
+        if self._establish_grace <= 0:
+            return False
+        record = self._store.get(connection_id)
+        if record is None:
+            return False
+        return record.connected_at_ms / 1000 > self._clock.now() - self._establish_grace

@@ -118,7 +118,12 @@ class Container(containers.DeclarativeContainer):
         deadline=config.deadline,
     )
     fanout = providers.Factory(
-        Fanout, store=store, clock=clock, policy=retry_policy, batch_size=config.batch_size
+        Fanout,
+        store=store,
+        clock=clock,
+        policy=retry_policy,
+        batch_size=config.batch_size,
+        establish_grace=config.establish_grace,
     )
     switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
 
