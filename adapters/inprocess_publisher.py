@@ -11,7 +11,8 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from adapters.local_endpoints import Deliver
-from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from adapters.post_outcomes import refused_before_posting
+from domain.model import PostOutcome
 from domain.ports import Publisher
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,9 @@ class InProcessPublisher(Publisher):
         ids = list(dict.fromkeys(connection_ids))
         if not ids:
             return {}
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            # What PostToConnection answers with 413: posting it again cannot succeed.
-            log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
-            return dict.fromkeys(ids, PostOutcome.REJECTED)
+        refused = refused_before_posting(payload, ids)
+        if refused is not None:
+            return refused
         try:
             outcomes = self._deliver(payload, ids)
         except Exception:

@@ -27,9 +27,9 @@ import aiohttp
 import botocore.session
 from yarl import URL
 
-from adapters.post_outcomes import error_type, outcome_of
+from adapters.post_outcomes import error_type, outcome_of, refused_before_posting
 from adapters.sigv4 import BatchSigner, CredentialSource, Signed, batch_signer
-from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from domain.model import PostOutcome
 from domain.ports import Publisher
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,9 @@ class LeanPublisher(Publisher):
         ids = list(dict.fromkeys(connection_ids))
         if not ids:
             return {}
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
-            return dict.fromkeys(ids, PostOutcome.REJECTED)
+        refused = refused_before_posting(payload, ids)
+        if refused is not None:
+            return refused
         try:
             signer = batch_signer(self._credentials, self._endpoint, self._region, payload)
         except Exception:

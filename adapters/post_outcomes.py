@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from domain.model import PostOutcome
+import logging
+
+from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+
+log = logging.getLogger(__name__)
 
 # botocore's service model for apigatewaymanagementapi names these four; the throttling
 # names beyond LimitExceededException are what API Gateway's front door sends when the
@@ -42,3 +46,12 @@ def outcome_of(status: int, error_code: str = "") -> PostOutcome:
         return PostOutcome.REJECTED
     # 5xx, and anything stranger (1xx, 3xx), is taken as transient: the domain retries it.
     return PostOutcome.FAILED
+
+
+def refused_before_posting(payload: bytes, ids: list[str]) -> dict[str, PostOutcome] | None:
+    """REJECTED for every id when the payload is over the quota (PostToConnection's 413:
+    posting it again cannot succeed), logged once; None when the batch may be posted."""
+    if len(payload) <= MAX_PAYLOAD_BYTES:
+        return None
+    log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
+    return dict.fromkeys(ids, PostOutcome.REJECTED)
