@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from domain.fanout import RetryPolicy
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -18,20 +20,17 @@ Request = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
-class BatchRetry:
+class BatchRetry(RetryPolicy):
     """Bounds on retrying the writes a BatchWriteItem call left unprocessed.
 
     botocore retries throttled and failed *calls*; a call that succeeds with UnprocessedItems
-    is ours to retry (AWS advises exponential backoff).
+    is ours to retry (AWS advises exponential backoff). The full-jitter delay is the
+    domain's RetryPolicy's; only the bounds differ.
     """
 
     max_attempts: int = 5  # calls per chunk, the first one included
     base_delay: float = 0.05  # seconds, before jitter
     max_delay: float = 1.0  # cap on one wait
-
-    def delay(self, retry: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**retry)]."""
-        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2**retry))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.shard_messages import MAX_BODY_BYTES, encode
 from domain.errors import DispatchError
+from domain.fanout import RetryPolicy
 from domain.ports import ShardDispatcher
 from domain.shards import ShardTask
 
@@ -55,7 +56,12 @@ class SqsDispatcher(ShardDispatcher):
         self._queue_url = queue_url
         self._endpoint = endpoint
         self._max_attempts = max_attempts
-        self._base_delay = base_delay
+        # The domain's full-jitter backoff; uncapped within these few attempts, as before.
+        self._backoff = RetryPolicy(
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=base_delay * 2**max_attempts,
+        )
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -87,8 +93,7 @@ class SqsDispatcher(ShardDispatcher):
         pending, problems = entries, []
         for attempt in range(self._max_attempts):
             if attempt:
-                cap = self._base_delay * 2 ** (attempt - 1)
-                self._sleep(self._rng.uniform(0, cap))  # full jitter
+                self._sleep(self._backoff.delay(attempt - 1, self._rng))
             try:
                 response = self._client.send_message_batch(
                     QueueUrl=self._queue_url, Entries=pending
