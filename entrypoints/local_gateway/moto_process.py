@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -47,16 +48,35 @@ def moto_server() -> Iterator[str]:
 
 
 def _serve() -> None:
-    from moto.server import ThreadedMotoServer
+    import logging
+    import threading
 
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = DomainDispatcherApplication(create_backend_app)
+    # moto's models are not thread-safe: a Query iterating a table while a PutItem on another
+    # thread adds to it raised "dictionary changed size during iteration" (a 500) under the
+    # churn test. One request at a time inside moto; the threads still read and write sockets.
+    lock = threading.Lock()
+
+    def serialized(environ: Any, start_response: Any) -> Any:
+        with lock:
+            return list(app(environ, start_response))
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per call
     # Ctrl-C reaches the whole process group: the gateway shuts down first, then closes stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(f"http://{host}:{port}", flush=True)
+    server = make_server("127.0.0.1", 0, serialized, True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    print(f"http://{host!s}:{port}", flush=True)
     sys.stdin.read()
-    server.stop()
+    server.shutdown()
 
 
 if __name__ == "__main__":

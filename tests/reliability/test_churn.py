@@ -34,6 +34,13 @@ SAMPLE = 400  # closed connections asked about through @connections
 MARGIN = 120.0  # seconds past the arrivals for the stragglers, the checks and the shutdown
 
 
+def _errors_logged(log: str) -> str:
+    """The gateway's log lines around its errors: what a client's failure came from."""
+    lines = log.splitlines()
+    marks = [i for i, line in enumerate(lines) if "ERROR" in line or "Traceback" in line]
+    return "\n".join(line for i in marks[:5] for line in lines[i : i + 25])
+
+
 @dataclass
 class Outcome:
     run: ChurnRun
@@ -77,7 +84,7 @@ def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> 
         ),
     )
     print(figures)
-    assert errors == []
+    assert errors == [], _errors_logged(gateway.log())
     # The test measured something, even on a slow machine (broadcasts that outlast most visits).
     assert len(run.broadcasts) >= 10
     assert len(run.expected()) >= VISITORS // 10
