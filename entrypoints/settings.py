@@ -26,7 +26,7 @@ class Settings:
     max_delay: float = 2.0
     deadline: float = 10.0
     batch_size: int = 1000
-    establish_grace: float = 0.0  # off by default: see FANOUT_ESTABLISH_GRACE_MS in README
+    establish_grace: float = 2.0  # see FANOUT_ESTABLISH_GRACE_MS in README
     # Sharded broadcasts (domain/shard_plan.py): sqs (FANOUT_QUEUE_URL), local threads, or off.
     dispatch: str = "local"
     queue_url: str | None = None
@@ -51,7 +51,7 @@ class Settings:
             max_delay=_int(env, "FANOUT_MAX_DELAY_MS", 2000, 0, 60_000) / 1000,
             deadline=_int(env, "FANOUT_DEADLINE_MS", 10_000, 0, 900_000) / 1000,
             batch_size=_int(env, "FANOUT_BATCH_SIZE", cls.batch_size, 1, 100_000),
-            establish_grace=_int(env, "FANOUT_ESTABLISH_GRACE_MS", 0, 0, 600_000) / 1000,
+            establish_grace=_int(env, "FANOUT_ESTABLISH_GRACE_MS", 2000, 0, 600_000) / 1000,
             dispatch=_dispatch(env),
             queue_url=env.get("FANOUT_QUEUE_URL") or None,
             shard_threshold=_int(env, "SHARD_THRESHOLD", cls.shard_threshold, 1, 10_000_000),

@@ -27,9 +27,9 @@ STOP_TIMEOUT_S = 30.0
 class Contender:
     """What to start: the floor server, or `serve` with a publisher chosen by PUBLISHER.
 
-    `inprocess`: serve delivers the handler's posts to its own sockets without HTTP
-    (`--inprocess`); off (the default), the handler's publisher posts over loopback HTTP,
-    signed, as on AWS.
+    `inprocess`: serve delivers the handler's posts to its own sockets without HTTP (its
+    default); off (`--no-inprocess`), the handler's publisher posts over loopback HTTP, signed,
+    as on AWS.
     """
 
     name: str
@@ -40,7 +40,7 @@ class Contender:
         if self.publisher is None:
             return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
         serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--store", "memory"]
-        return [PYTHON, *serve, "--no-page", *(["--inprocess"] if self.inprocess else [])]
+        return [PYTHON, *serve, "--no-page", *([] if self.inprocess else ["--no-inprocess"])]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -54,9 +54,9 @@ class Contender:
 
 
 FLOOR = Contender("floor (websockets, no Lambda)")
-SERVE_INPROCESS = Contender("serve --inprocess", "lean", inprocess=True)
-SERVE_LEAN = Contender("serve, PUBLISHER=lean over HTTP", "lean")
-SERVE_BOTO3 = Contender("serve, PUBLISHER=boto3 over HTTP", "boto3")
+SERVE_INPROCESS = Contender("serve (in-process, the default)", "lean", inprocess=True)
+SERVE_LEAN = Contender("serve --no-inprocess, PUBLISHER=lean", "lean")
+SERVE_BOTO3 = Contender("serve --no-inprocess, PUBLISHER=boto3", "boto3")
 CONTENDERS = {
     "floor": FLOOR,
     "inprocess": SERVE_INPROCESS,

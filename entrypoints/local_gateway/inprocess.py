@@ -3,9 +3,9 @@
 The handler runs on a worker thread of this process, so its publisher can hand a whole batch
 to the gateway's event loop in one hop (adapters/local_endpoints.py, chosen by the container)
 instead of one loopback HTTP request per post. Each post follows the POST handler's rules
-(posting.py); the outcomes are what the HTTP API's answers map to. Opt-in (`--inprocess`):
-under tests/reliability's churn (2,000 clients on 2 cores) replies were still lost with it, and
-the cause is not found yet, so the default stays the HTTP path that AWS itself uses.
+(posting.py); the outcomes are what the HTTP API's answers map to. On by default;
+`--no-inprocess` sends them over loopback HTTP, signed, as on AWS. Handlers that build their own
+boto3 client post over HTTP either way.
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ def serving_locally(endpoint: str, runtime: Runtime, enabled: bool) -> Iterator[
     Enter it on the gateway's running loop.
     """
     if not enabled:
-        log.info("@connections posts to %s go over HTTP (--inprocess: in-process)", endpoint)
+        log.info("@connections posts to %s go over HTTP (--no-inprocess)", endpoint)
         yield
         return
     local_endpoints.register(endpoint, LocalDelivery(runtime, asyncio.get_running_loop()))
-    log.info("@connections posts to %s are delivered in-process (--inprocess)", endpoint)
+    log.info("@connections posts to %s are delivered in-process", endpoint)
     try:
         yield
     finally:

@@ -59,9 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--no-page", action="store_true", help="do not serve the chat page at /")
     add(
         "--inprocess",
-        action="store_true",
-        help="deliver the app's posts to this gateway in-process, not over HTTP (faster;"
-        " experimental: the churn test still loses replies with it under heavy load)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="deliver the handler's posts to this gateway in-process, not over loopback HTTP"
+        " (default: in-process; --no-inprocess posts over HTTP, signed, as on AWS)",
     )
     add(
         "--drop-disconnect-rate",
