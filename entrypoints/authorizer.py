@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 
 from domain.errors import InvalidToken
 from domain.ports import TokenVerifier
+from entrypoints.observability import invocation
 from entrypoints.settings import AuthSettings
 
 logger = Logger(service="switchboard-authorizer")
@@ -34,13 +35,13 @@ def reset_verifier(new: TokenVerifier | None = None) -> None:
     _verifier = new
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(logger)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     resource = str(event.get("methodArn", "*"))
     params = event.get("queryStringParameters") or {}
     token = params.get("token") if isinstance(params, dict) else None
     request = event.get("requestContext") or {}
-    logger.append_keys(
+    logger.thread_safe_append_keys(
         connection_id=request.get("connectionId"), request_id=request.get("requestId")
     )
     if not token:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from domain.model import FanoutResult, PostOutcome
@@ -17,9 +17,10 @@ from domain.service import MessageOutcome, Switchboard
 from domain.shards import ShardTask
 from entrypoints import container as composition
 from entrypoints.events import BadEvent, WebSocketEvent
+from entrypoints.observability import add_metric, invocation
 
 logger = Logger(service="switchboard")
-metrics = Metrics(namespace="Switchboard", service="switchboard")
+NAMESPACE = "Switchboard"  # of the CloudWatch metrics, as EMF records on stdout
 
 MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
 
@@ -34,16 +35,14 @@ def reset_container(new: composition.Container | None = None) -> None:
     composition.reset_shared(new)
 
 
-@metrics.log_metrics(raise_on_empty_metrics=False)
-@logger.inject_lambda_context(clear_state=True)
+@invocation(logger, NAMESPACE)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         ws = WebSocketEvent.parse(event)
     except BadEvent as exc:
         return _malformed(exc)
-    # Per-line keys, not append_keys: the local gateway runs invocations on many threads, and
-    # appended keys are one process-wide set (Lambda itself runs one invocation at a time).
+    # Per-line keys: the context's are the invocation's (entrypoints/observability.py).
     keys = {"route": ws.route_key, "connection_id": ws.connection_id, "request_id": ws.request_id}
     try:
         status, counts = _dispatch(ws)
@@ -58,18 +57,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _malformed(exc: BadEvent, keys: Mapping[str, str] | None = None) -> dict[str, Any]:
     logger.warning("malformed event", extra={**(keys or {}), "error": str(exc)})
-    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+    add_metric("MalformedEvents", 1)
     return _response(400, f"Bad event: {exc}")
 
 
 def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
     if ws.route_key == "$connect":
         _service(ws).connect(ws.connection_id, ws.connected_at_ms, ws.identity)
-        metrics.add_metric(name="Connects", unit=MetricUnit.Count, value=1)
+        add_metric("Connects", 1)
         return 200, {}
     if ws.route_key == "$disconnect":
         existed = _service(ws).disconnect(ws.connection_id)
-        metrics.add_metric(name="Disconnects", unit=MetricUnit.Count, value=1)
+        add_metric("Disconnects", 1)
         return 200, {"existed": existed}
     if ws.route_key not in MESSAGE_ROUTES:
         raise BadEvent(f"route key {ws.route_key!r} is not one of {sorted(MESSAGE_ROUTES)}")
@@ -77,7 +76,7 @@ def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
         raise BadEvent(f"a {ws.route_key} event needs a body")
     started = time.perf_counter()
     outcome = _service(ws).on_message(ws.connection_id, ws.route_key, ws.body, ws.identity)
-    metrics.add_metric(name="Messages", unit=MetricUnit.Count, value=1)
+    add_metric("Messages", 1)
     return (400 if outcome.error else 200), _record(outcome, time.perf_counter() - started)
 
 
@@ -128,23 +127,21 @@ def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:
         failed=total.failed,
         retries=total.retries,
     )
-    metrics.add_metric(name="PostsDelivered", unit=MetricUnit.Count, value=total.delivered)
-    metrics.add_metric(name="PostsPruned", unit=MetricUnit.Count, value=total.pruned)
-    metrics.add_metric(name="PostsFailed", unit=MetricUnit.Count, value=total.failed)
+    add_metric("PostsDelivered", total.delivered)
+    add_metric("PostsPruned", total.pruned)
+    add_metric("PostsFailed", total.failed)
     if outcome.sharded is not None:
         counts.update(
             broadcast_id=outcome.sharded.broadcast_id,
             shards=outcome.sharded.shards,
             seen=outcome.sharded.seen,
         )
-        metrics.add_metric(name="ShardedBroadcasts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(
-            name="ShardsDispatched", unit=MetricUnit.Count, value=outcome.sharded.shards
-        )
+        add_metric("ShardedBroadcasts", 1)
+        add_metric("ShardsDispatched", outcome.sharded.shards)
     if outcome.broadcast is not None or outcome.sharded is not None:
         milliseconds = round(seconds * 1000, 2)
         counts["fanout_ms"] = milliseconds
-        metrics.add_metric(name="FanoutDuration", unit=MetricUnit.Milliseconds, value=milliseconds)
+        add_metric("FanoutDuration", milliseconds, MetricUnit.Milliseconds)
     if total.failed_ids:
         counts["failed_ids"] = list(total.failed_ids[:20])
     return counts

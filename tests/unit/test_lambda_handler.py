@@ -41,8 +41,8 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def connect(connection_id: str) -> None:
-    event = load_event("connect", connectionId=connection_id, connectedAt=NOW_MS)
+def connect(connection_id: str, connected_at_ms: int = NOW_MS) -> None:
+    event = load_event("connect", connectionId=connection_id, connectedAt=connected_at_ms)
     assert invoke(event)["statusCode"] == 200
 
 
@@ -92,11 +92,25 @@ def test_room_messages_reach_members_only_and_join_is_acknowledged(app: Any) -> 
 def test_gone_connections_are_pruned_by_a_broadcast(app: Any) -> None:
     container, fake, _ = app
     connect("AAAAAAAAAAAAAAA=")
-    connect("GGGGGGGGGGGGGGG=")
+    connect("GGGGGGGGGGGGGGG=", connected_at_ms=int(time.time() * 1000) - 60_000)
     fake.mark_gone("GGGGGGGGGGGGGGG=")
     message("AAAAAAAAAAAAAAA=", json.dumps({"action": "sendmessage", "data": "x"}), "sendmessage")
     assert container.store().get("GGGGGGGGGGGGGGG=") is None
     assert container.store().get("AAAAAAAAAAAAAAA=") is not None
+
+
+def test_a_410_within_seconds_of_connect_does_not_prune(app: Any) -> None:
+    # API Gateway answers 410 until the handshake that $connect's success completes is done:
+    # FANOUT_ESTABLISH_GRACE_MS (2,000 by default) spares a record that young.
+    container, fake, _ = app
+    connect("AAAAAAAAAAAAAAA=")
+    connect("YYYYYYYYYYYYYYY=", connected_at_ms=int(time.time() * 1000))
+    fake.mark_gone("YYYYYYYYYYYYYYY=")
+    result = message(
+        "AAAAAAAAAAAAAAA=", json.dumps({"action": "sendmessage", "data": "x"}), "sendmessage"
+    )
+    assert result["statusCode"] == 200
+    assert container.store().get("YYYYYYYYYYYYYYY=") is not None
 
 
 def test_bad_fields_answer_the_sender_alone_with_an_error_frame(app: Any) -> None:

@@ -1,0 +1,70 @@
+"""Powertools logging and metrics per invocation, safe when invocations overlap in one process.
+
+On Lambda a sandbox runs one invocation at a time, so Powertools keeps a logger's keys and a
+Metrics set process-wide. `switchboard serve` runs handlers on a pool of threads, and there
+that shared state raced: `inject_lambda_context` wrote one invocation's request id into
+another's lines, and one thread's `log_metrics` flush emptied a set that another was about to
+serialize (SchemaValidationError, so a `$connect` failed with 500). Here each invocation gets
+its keys through the logger's thread-safe (context-variable) keys and its own EphemeralMetrics,
+flushed when it ends: the same lines and EMF records on AWS, and no sharing under `serve`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
+
+_metrics: ContextVar[EphemeralMetrics | None] = ContextVar("switchboard_metrics", default=None)
+_warm: set[str] = set()  # functions that have run in this process: later calls are warm
+
+
+def invocation(logger: Logger, namespace: str | None = None) -> Callable[[Handler], Handler]:
+    """Decorate a Lambda handler: the context's keys on each of its log lines and, with a
+    `namespace`, the metrics it adds (`add_metric`) flushed as one EMF record at its end."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(event: Any, context: Any) -> Any:
+            logger.thread_safe_clear_keys()
+            logger.thread_safe_append_keys(**context_keys(context, logger.service))
+            metrics = EphemeralMetrics(namespace=namespace, service=logger.service)
+            token = _metrics.set(metrics if namespace else None)
+            try:
+                return handler(event, context)
+            finally:
+                _metrics.reset(token)
+                logger.thread_safe_clear_keys()
+                if namespace and metrics.metric_set:
+                    metrics.flush_metrics()
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def add_metric(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
+    """Count into the running invocation's metrics (see `invocation`)."""
+    metrics = _metrics.get()
+    if metrics is None:
+        raise RuntimeError(f"metric {name} added outside an invocation with metrics")
+    metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def context_keys(context: Any, function: str) -> dict[str, Any]:
+    """What Powertools' inject_lambda_context puts on each line, cold_start included."""
+    cold = function not in _warm
+    _warm.add(function)
+    return {
+        "cold_start": cold,
+        "function_name": getattr(context, "function_name", None),
+        "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+        "function_arn": getattr(context, "invoked_function_arn", None),
+        "function_request_id": getattr(context, "aws_request_id", None),
+    }
