@@ -81,8 +81,25 @@ def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
 
 
 def _service(ws: WebSocketEvent) -> Switchboard:
+    """The use cases for the event's @connections endpoint, built once per container and
+    endpoint (a warm Lambda reuses them; the publisher and dispatcher are built on first use)."""
+    global _services
     c = container()
     endpoint = c.config.apigw_endpoint() or ws.management_endpoint(c.config.region())
+    built_for, services = _services
+    if built_for is not c:  # a new container (tests, the local gateway): start over
+        services = {}
+        _services = (c, services)
+    service = services.get(endpoint)
+    if service is None:  # two threads may both build one: equal, and the last is kept
+        service = services[endpoint] = _build_service(c, endpoint)
+    return service
+
+
+_services: tuple[composition.Container | None, dict[str, Switchboard]] = (None, {})
+
+
+def _build_service(c: composition.Container, endpoint: str) -> Switchboard:
     fanout = c.fanout(publisher=_DeferredPublisher(c.publishers(), endpoint))
     if c.config.dispatch() == "off":
         return c.switchboard(fanout=fanout)

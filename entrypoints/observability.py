@@ -5,13 +5,15 @@ Metrics set process-wide. `switchboard serve` runs handlers on a pool of threads
 that shared state raced: `inject_lambda_context` wrote one invocation's request id into
 another's lines, and one thread's `log_metrics` flush emptied a set that another was about to
 serialize (SchemaValidationError, so a `$connect` failed with 500). Here each invocation gets
-its keys through the logger's thread-safe (context-variable) keys and its own EphemeralMetrics,
-flushed when it ends: the same lines and EMF records on AWS, and no sharing under `serve`.
+its keys through the logger's thread-safe (context-variable) keys and an EphemeralMetrics of
+its thread's own, flushed when it ends: the same lines and EMF records on AWS, and no sharing
+under `serve`.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
 
 _metrics: ContextVar[EphemeralMetrics | None] = ContextVar("switchboard_metrics", default=None)
+_per_thread = threading.local()
 _warm: set[str] = set()  # functions that have run in this process: later calls are warm
 
 
@@ -34,19 +37,28 @@ def invocation(logger: Logger, namespace: str | None = None) -> Callable[[Handle
         def run(event: Any, context: Any) -> Any:
             logger.thread_safe_clear_keys()
             logger.thread_safe_append_keys(**context_keys(context, logger.service))
-            metrics = EphemeralMetrics(namespace=namespace, service=logger.service)
-            token = _metrics.set(metrics if namespace else None)
+            metrics = _thread_metrics(namespace, logger.service) if namespace else None
+            token = _metrics.set(metrics)
             try:
                 return handler(event, context)
             finally:
                 _metrics.reset(token)
                 logger.thread_safe_clear_keys()
-                if namespace and metrics.metric_set:
-                    metrics.flush_metrics()
+                if metrics is not None and metrics.metric_set:
+                    metrics.flush_metrics()  # and empties the set for the thread's next call
 
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def _thread_metrics(namespace: str, service: str) -> EphemeralMetrics:
+    # One per thread and namespace, reused: a thread runs one invocation at a time.
+    by_namespace: dict[str, EphemeralMetrics] = _per_thread.__dict__.setdefault("metrics", {})
+    metrics = by_namespace.get(namespace)
+    if metrics is None:
+        metrics = by_namespace[namespace] = EphemeralMetrics(namespace=namespace, service=service)
+    return metrics
 
 
 def add_metric(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
