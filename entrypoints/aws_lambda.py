@@ -23,6 +23,7 @@ logger = Logger(service="switchboard")
 NAMESPACE = "Switchboard"  # of the CloudWatch metrics, as EMF records on stdout
 
 MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
+QUIET_ROUTES = frozenset(("$connect", "$disconnect"))
 
 
 def container() -> composition.Container:
@@ -49,9 +50,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except BadEvent as exc:
         return _malformed(exc, keys)
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    logger.info(
-        "invocation", extra={**keys, "status": status, "duration_ms": duration_ms, **counts}
-    )
+    # A connect or disconnect that went well logs at DEBUG: API Gateway's access log already
+    # has a line for each, its metric counts them, and its JSON line cost as much CPU as the
+    # rest of the invocation (loadtests/RESULTS.md, "Benchmark 2: connects").
+    quiet = status < 300 and ws.route_key in QUIET_ROUTES
+    log = logger.debug if quiet else logger.info
+    log("invocation", extra={**keys, "status": status, "duration_ms": duration_ms, **counts})
     return _response(status, "OK" if status < 300 else counts.get("error", "Error"))
 
 

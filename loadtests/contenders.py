@@ -35,12 +35,15 @@ class Contender:
     name: str
     publisher: str | None = None  # None: the floor
     inprocess: bool = False
+    args: tuple[str, ...] = ()  # more `serve` options
+    env: tuple[tuple[str, str], ...] = ()  # more environment for `serve`
 
     def command(self) -> list[str]:
         if self.publisher is None:
             return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
         serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--store", "memory"]
-        return [PYTHON, *serve, "--no-page", *([] if self.inprocess else ["--no-inprocess"])]
+        flags = [] if self.inprocess else ["--no-inprocess"]
+        return [PYTHON, *serve, "--no-page", *flags, *self.args]
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -50,6 +53,7 @@ class Contender:
         env.pop("AWS_PROFILE", None)
         if self.publisher is not None:
             env["PUBLISHER"] = self.publisher  # `serve` leaves it alone; the container reads it
+        env.update(self.env)
         return env
 
 

@@ -1,8 +1,8 @@
 """API Gateway's WebSocket API on a laptop: `switchboard serve` runs any Python Lambda handler.
 
 Design: one asyncio server on one port. Each TCP connection's request head is parsed by h11;
-a GET to /STAGE with `Upgrade: websocket` is handed (its head re-serialized by h11, plus the
-bytes that followed it) to the `websockets` Sans-I/O `ServerProtocol`, which yields every
+a GET to /STAGE with `Upgrade: websocket` is handed (the bytes as they came) to the
+`websockets` Sans-I/O `ServerProtocol`, which yields every
 frame. Frames, not assembled messages, are what API Gateway limits (32 KB a frame, 128 KB a
 message): aiohttp and the `websockets` asyncio server only show whole messages, so they cannot
 enforce the frame limit, while the Sans-I/O layer does it with `max_size=(message, frame)`.
@@ -19,7 +19,7 @@ Modules, in the order a message meets them:
   lambda_context (what a handler receives), invoker (calls on the worker pool), handlers
   (importing --handler and --authorizer), output (whole lines on stdout), management_api
   (@connections over HTTP), posting (its POST rules), inprocess (the same posts handed over
-  in-process by the app's publisher, one hop per batch), faults (dropped $disconnects, for
-  tests), runtime (what they share), local_store and moto_process (the store behind
-  --store), options and command (the CLI).
+  in-process by the app's publisher, one hop per batch; the default), faults (dropped
+  $disconnects, for tests), runtime (what they share), local_store and moto_process (the
+  store behind --store), options and command (the CLI).
 """

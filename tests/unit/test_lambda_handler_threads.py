@@ -33,11 +33,14 @@ def log_buffer() -> Iterator[io.StringIO]:
     handler = aws_lambda.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(buffer)
+    level = aws_lambda.logger.log_level
+    aws_lambda.logger.setLevel("DEBUG")  # a $connect that went well logs at DEBUG
     aws_lambda.reset_container(build({"STORE": "memory", "AWS_REGION": "eu-west-1"}))
     try:
         yield buffer
     finally:
         aws_lambda.reset_container(None)
+        aws_lambda.logger.setLevel(level)
         if previous is not None:
             handler.setStream(previous)
 
