@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,10 +30,23 @@ async def serve_http(
     on_upgrade: UpgradeHandler,
 ) -> None:
     """Serve requests on one TCP connection until it closes or becomes a WebSocket."""
+    try:
+        async with asyncio.timeout(KEEP_ALIVE_SECONDS):
+            first = await reader.read(READ_SIZE)
+    except (TimeoutError, ConnectionError):
+        return
+    if not first:
+        return
+    if _opens_the_stage(first, websocket_path):
+        # A WebSocket client's first bytes: websockets parses (and checks) the handshake;
+        # parsing it with h11 first cost as much as the rest of the hand-off.
+        await on_upgrade(reader, writer, first)
+        return
     conn = h11.Connection(h11.SERVER)
+    conn.receive_data(first)
     # The bytes of the connection's first request as they came: an upgrade (always a first
     # request from a WebSocket client) is handed on as received, not parsed and rewritten.
-    received: list[bytes] | None = []
+    received: list[bytes] | None = [first]
     while True:
         try:
             event = await _next_event(conn, reader, received)
@@ -103,6 +117,23 @@ async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader) -> byte
             return b"".join(parts)
         else:
             raise h11.RemoteProtocolError("the request ended before its body")
+
+
+def _opens_the_stage(data: bytes, websocket_path: str) -> bool:
+    """Whether `data` holds a whole request head that asks for a WebSocket at the stage: only
+    a routing decision; anything else (a partial head, another path) goes through h11."""
+    head, complete, _ = data.partition(b"\r\n\r\n")
+    if not complete:
+        return False
+    line, _, headers = head.partition(b"\r\n")
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[0] != b"GET" or parts[2] != b"HTTP/1.1":
+        return False
+    path = urlsplit(parts[1].decode("latin-1")).path
+    return path.rstrip("/") == websocket_path and bool(_UPGRADE.search(b"\r\n" + headers))
+
+
+_UPGRADE = re.compile(rb"\r\nupgrade:[ \t]*websocket[ \t]*(?:\r\n|$)", re.IGNORECASE)
 
 
 def _is_upgrade(event: h11.Request) -> bool:

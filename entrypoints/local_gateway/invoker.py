@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from entrypoints.local_gateway.lambda_context import (
     FunctionInfo,
     LambdaContext,
 )
+from entrypoints.local_gateway.workers import WorkerPool
 
 log = logging.getLogger("local_gateway")
 
@@ -59,7 +60,7 @@ class Invoker:
         timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         *,
         name: str = "handler",
-        pool: ThreadPoolExecutor | None = None,
+        pool: Executor | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
@@ -67,7 +68,7 @@ class Invoker:
         self._function = function
         self._timeout = timeout
         self._name = name  # what the log lines call the function
-        self._pool = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._pool = pool or WorkerPool(workers)
         self._first_call = asyncio.Lock()
         self._warm = False
 
