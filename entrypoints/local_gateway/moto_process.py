@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -59,19 +58,14 @@ def _serve() -> None:
     from werkzeug.serving import make_server
 
     app = DomainDispatcherApplication(create_backend_app)
-    # moto's models are not thread-safe: a Query iterating a table while a PutItem on another
-    # thread adds to it raised "dictionary changed size during iteration" (a 500) under the
-    # churn test. One request at a time inside moto; the threads still read and write sockets.
-    lock = threading.Lock()
-
-    def serialized(environ: Any, start_response: Any) -> Any:
-        with lock:
-            return list(app(environ, start_response))
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per call
     # Ctrl-C reaches the whole process group: the gateway shuts down first, then closes stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    server = make_server("127.0.0.1", 0, serialized, True, request_handler=MotoRequestHandler)
+    # One request at a time, in the order they came: moto's models are not thread-safe (with
+    # a thread per request, a Query iterating a table while a PutItem added to it raised
+    # "dictionary changed size during iteration", a 500, in the churn test), and a lock
+    # around them let some requests wait far longer than others.
+    server = make_server("127.0.0.1", 0, app, False, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     print(f"http://{host!s}:{port}", flush=True)

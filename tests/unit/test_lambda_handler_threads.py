@@ -34,7 +34,7 @@ def log_buffer() -> Iterator[io.StringIO]:
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(buffer)
     level = aws_lambda.logger.log_level
-    aws_lambda.logger.setLevel("DEBUG")  # a $connect that went well logs at DEBUG
+    aws_lambda.logger.setLevel("DEBUG")  # a $disconnect that went well logs at DEBUG
     aws_lambda.reset_container(build({"STORE": "memory", "AWS_REGION": "eu-west-1"}))
     try:
         yield buffer
@@ -50,16 +50,16 @@ def test_overlapping_invocations_keep_their_own_context_and_metrics(
 ) -> None:
     start = threading.Barrier(THREADS)
 
-    def connect(n: int) -> tuple[str, int]:
+    def disconnect(n: int) -> tuple[str, int]:
         if n < THREADS:
             start.wait()  # the first calls begin together
         connection_id = f"C{n:014d}="
         context = dataclasses.replace(LambdaContext(), aws_request_id=f"request-{n}")
-        event = load_event("connect", connectionId=connection_id)
+        event = load_event("disconnect", connectionId=connection_id)
         return connection_id, aws_lambda.handler(event, context)["statusCode"]
 
     with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(connect, range(CALLS)))
+        results = list(pool.map(disconnect, range(CALLS)))
 
     assert [status for _, status in results] == [200] * CALLS
     lines = [json.loads(line) for line in log_buffer.getvalue().splitlines()]
@@ -74,4 +74,4 @@ def test_overlapping_invocations_keep_their_own_context_and_metrics(
     assert mixed == []
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     # One EMF record per invocation, each with its own single count: none lost, none merged.
-    assert [record.get("Connects") for record in emf] == [[1.0]] * CALLS
+    assert [record.get("Disconnects") for record in emf] == [[1.0]] * CALLS

@@ -64,8 +64,14 @@ def test_shutdown_runs_what_was_queued_then_refuses_new_calls() -> None:
 
 def test_shutdown_can_cancel_what_has_not_started() -> None:
     pool = WorkerPool(1)
-    release = threading.Event()
-    running = pool.submit(release.wait, 5)
+    release, started = threading.Event(), threading.Event()
+
+    def first() -> bool:
+        started.set()
+        return release.wait(5)
+
+    running = pool.submit(first)
+    assert started.wait(5)
     waiting: Future[int] = pool.submit(_square, 2)
     threading.Timer(0.2, release.set).start()
     pool.shutdown(wait=True, cancel_futures=True)
