@@ -114,7 +114,9 @@ class LocalGateway:
             writer.transport.abort()
         if self._connections:
             await asyncio.wait(set(self._connections), timeout=SHUTDOWN_GRACE_SECONDS)
-        self.runtime.invoker.shutdown()
+        # Off the loop: a call still running may post in-process, which needs the loop, and a
+        # join on the loop thread would hold both until the post timed out (29 s).
+        await asyncio.to_thread(self.runtime.invoker.shutdown)
         log.info("stopped")
 
 
