@@ -51,8 +51,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _malformed(exc, keys)
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
     # A connect or disconnect that went well logs at DEBUG: API Gateway's access log already
-    # has a line for each, its metric counts them, and its JSON line cost as much CPU as the
-    # rest of the invocation (loadtests/RESULTS.md, "Benchmark 2: connects").
+    # has a line for each (and ConnectCount and our Disconnects count them), and its JSON line
+    # cost as much CPU as the rest of the invocation (loadtests/RESULTS.md, "connects").
     quiet = status < 300 and ws.route_key in QUIET_ROUTES
     log = logger.debug if quiet else logger.info
     log("invocation", extra={**keys, "status": status, "duration_ms": duration_ms, **counts})
