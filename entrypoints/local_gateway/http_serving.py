@@ -30,11 +30,7 @@ async def serve_http(
     on_upgrade: UpgradeHandler,
 ) -> None:
     """Serve requests on one TCP connection until it closes or becomes a WebSocket."""
-    try:
-        async with asyncio.timeout(KEEP_ALIVE_SECONDS):
-            first = await reader.read(READ_SIZE)
-    except (TimeoutError, ConnectionError):
-        return
+    first = await _read(reader)
     if not first:
         return
     if _opens_the_stage(first, websocket_path):
@@ -92,14 +88,22 @@ async def _next_event(
         event = conn.next_event()
         if event is not h11.NEED_DATA:
             return event
-        try:
-            async with asyncio.timeout(KEEP_ALIVE_SECONDS):  # an idle keep-alive connection
-                data = await reader.read(READ_SIZE)
-        except (TimeoutError, ConnectionError):
+        data = await _read(reader)
+        if data is None:
             return None
         if received is not None:
             received.append(data)
         conn.receive_data(data)
+
+
+async def _read(reader: asyncio.StreamReader) -> bytes | None:
+    """What came next (b"" at the end of the stream); None once the connection has been idle
+    for KEEP_ALIVE_SECONDS or failed."""
+    try:
+        async with asyncio.timeout(KEEP_ALIVE_SECONDS):
+            return await reader.read(READ_SIZE)
+    except (TimeoutError, ConnectionError):
+        return None
 
 
 async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader) -> bytes | None:
