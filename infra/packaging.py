@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -21,6 +24,8 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # Zip timestamps start in 1980; one fixed time and mode make the bytes depend on content only.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # a regular file, readable by Lambda's sandbox user
+# Where Lambda unpacks the zip: the path compiled into bytecode's tracebacks.
+LAMBDA_TASK_ROOT = "/var/task"
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,16 @@ def build(
     cache_dir: Path | None = None,
     with_boto3: bool = False,
     project_root: Path = PROJECT_ROOT,
+    bytecode: str | None = None,
 ) -> Package:
-    """Write the Lambda zip to `output`: the source packages plus their runtime wheels."""
+    """Write the Lambda zip to `output`: the source packages plus their runtime wheels.
+
+    With `bytecode` (an interpreter of the template runtime's Python version, or "auto" for
+    pythonX.Y on PATH), every module also ships compiled by that interpreter. Lambda's code
+    folder is read-only, so without it each cold start compiles every module it imports
+    (loadtests/RESULTS.md, "Benchmark 3"). The bytecode is checked against its source's hash,
+    never a timestamp, so it stays valid after unzipping and the zip stays reproducible.
+    """
     if arch not in wheels.ARCHITECTURES:
         choices = ", ".join(sorted(wheels.ARCHITECTURES))
         raise ValueError(f"unknown architecture {arch!r}; choose from {choices}")
@@ -50,30 +63,88 @@ def build(
     if missing:
         raise FileNotFoundError(f"{project_root} has no {', '.join(missing)} package(s)")
     python_version = lambda_python_version(load_template(TEMPLATE))
+    compiler = runtime_interpreter(bytecode, python_version) if bytecode is not None else None
     with tempfile.TemporaryDirectory(prefix="switchboard-package-") as scratch:
         site = Path(scratch) / "site"
         site.mkdir()
         requirements = wheels.runtime_requirements(project_root, with_boto3)
         cache = cache_dir or default_cache_dir()
         wheels.install(requirements, site, arch, python_version, cache)
-        entries = dict(_files(site, site))
         for name in SOURCE_PACKAGES:  # our code wins over a same-named file in a wheel
-            entries.update(_files(project_root / name, project_root))
+            for relative, path in _files(project_root / name, project_root):
+                (site / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, site / relative)
+        if compiler is not None:
+            compile_tree(site, compiler)
+        tag = f"cpython-{python_version.replace('.', '')}" if compiler is not None else None
+        entries = dict(_files(site, site, bytecode_tag=tag))
         output.parent.mkdir(parents=True, exist_ok=True)
         _write_zip(output, entries)
     data = output.read_bytes()
     return Package(output, hashlib.sha256(data).hexdigest(), len(data), len(entries))
 
 
-def _files(directory: Path, root: Path) -> Iterator[tuple[str, Path]]:
-    """(name in the zip, file) for every file to ship under `directory`."""
+def runtime_interpreter(python: str, version: str) -> str:
+    """The path of `python` ("auto": pythonX.Y on PATH), checked to be Python `version`."""
+    executable = shutil.which(f"python{version}" if python == "auto" else python)
+    if executable is None:
+        wanted = f"python{version} on PATH" if python == "auto" else repr(python)
+        raise FileNotFoundError(
+            f"--bytecode: no interpreter {wanted}; the template's runtime is Python {version}: "
+            f"install it, or pass --bytecode PATH to one"
+        )
+    found = _run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    if found != version:
+        raise ValueError(
+            f"--bytecode needs Python {version}, the template's runtime (bytecode is specific "
+            f"to one version); {executable} is Python {found}"
+        )
+    return executable
+
+
+def compile_tree(tree: Path, executable: str) -> None:
+    """Compile every module under `tree` with `executable`, as Lambda will find them."""
+    # A fixed hash seed: the same sources then compile to the same bytes.
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}
+    _run(
+        [executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+         "checked-hash", "-d", LAMBDA_TASK_ROOT, str(tree)],
+        env=env,
+    )  # fmt: skip
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()
+        raise RuntimeError(
+            f"{' '.join(command[:3])} ... failed (exit {done.returncode}):\n{output}"
+        )
+    return done.stdout.strip()
+
+
+def _files(
+    directory: Path, root: Path, bytecode_tag: str | None = None
+) -> Iterator[tuple[str, Path]]:
+    """(name in the zip, file) for every file to ship under `directory`; with `bytecode_tag`
+    (e.g. cpython-313), the bytecode compile_tree wrote too."""
     for path in directory.rglob("*"):
         relative = path.relative_to(root)
-        if not path.is_file() or path.suffix in EXCLUDED_SUFFIXES:
-            continue
-        if EXCLUDED_PARTS.intersection(relative.parts[:-1]) or _is_load_test(relative):
+        if not path.is_file() or _excluded(relative, bytecode_tag):
             continue
         yield relative.as_posix(), path
+
+
+def _excluded(relative: Path, bytecode_tag: str | None) -> bool:
+    if (
+        bytecode_tag is not None
+        and relative.parent.name == "__pycache__"
+        and relative.name.endswith(f".{bytecode_tag}.pyc")
+    ):
+        return False
+    if relative.suffix in EXCLUDED_SUFFIXES or _is_load_test(relative):
+        return True
+    return bool(EXCLUDED_PARTS.intersection(relative.parts[:-1]))
 
 
 def _is_load_test(relative: Path) -> bool:

@@ -70,6 +70,12 @@ def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
             raise FileNotFoundError(f"--package {args.package}: no such file")
         return args.package, hashlib.sha256(args.package.read_bytes()).hexdigest()
     print(f"Building the Lambda package ({args.arch})")
-    built = packaging.build(scratch / "switchboard.zip", args.arch, args.cache_dir, args.with_boto3)
+    built = packaging.build(
+        scratch / "switchboard.zip",
+        args.arch,
+        args.cache_dir,
+        args.with_boto3,
+        bytecode=args.bytecode,
+    )
     print(f"  {built.size / 1e6:.1f} MB, sha256 {built.sha256}")
     return built.path, built.sha256

@@ -39,6 +39,12 @@ def add_build(parser: argparse.ArgumentParser) -> None:
         "--with-boto3", action="store_true",
         help="bundle boto3/botocore instead of using the copy Lambda's runtime provides",
     )  # fmt: skip
+    parser.add_argument(
+        "--bytecode", nargs="?", const="auto", metavar="PYTHON",
+        help="also ship the modules compiled by PYTHON, which must be the template runtime's "
+        "version (default: pythonX.Y on PATH); Lambda then skips compiling them on every cold "
+        "start (loadtests/RESULTS.md, Benchmark 3)",
+    )  # fmt: skip
 
 
 def key_values(pairs: list[str]) -> dict[str, str]:

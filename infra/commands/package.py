@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     def build() -> int:
-        package = packaging.build(args.output, args.arch, args.cache_dir, args.with_boto3)
+        package = packaging.build(
+            args.output, args.arch, args.cache_dir, args.with_boto3, bytecode=args.bytecode
+        )
         print(
             f"Wrote {package.path} ({package.size / 1e6:.1f} MB, {package.files} files, "
             f"{args.arch})\nsha256 {package.sha256}"

@@ -23,6 +23,7 @@ LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "u
 MACHINE_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 ARCH = MACHINE_ARCH.get(platform.machine().lower())
 RUNTIME_VERSION = lambda_python_version(load_template())
+THIS_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 pytestmark = pytest.mark.skipif(ARCH is None, reason="wheels exist for x86_64 and arm64 only")
 
@@ -109,6 +110,68 @@ print("RESULT " + json.dumps({{"result": result, "outside": [m.__name__ for m in
     report = json.loads(line.removeprefix("RESULT "))
     assert report["result"]["statusCode"] == 200
     assert report["outside"] == []
+
+
+@pytest.fixture(scope="module")
+def runtime_python() -> str:
+    python = _interpreter()
+    if python == sys.executable and THIS_VERSION != RUNTIME_VERSION:
+        pytest.skip(f"no Python {RUNTIME_VERSION} here to compile the runtime's bytecode")
+    return python
+
+
+def test_bytecode_is_reproducible_and_what_the_runtime_loads(
+    runtime_python: str, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    for out in (first, second):
+        args = ["package", "--output", str(out), "--arch", str(ARCH), "--bytecode", runtime_python]
+        assert main(args) == 0
+    assert first.read_bytes() == second.read_bytes()
+    code_dir = tmp_path / "task"
+    with zipfile.ZipFile(first) as archive:
+        archive.extractall(code_dir)
+    tag = "cpython-" + RUNTIME_VERSION.replace(".", "")
+    sources = [p for p in code_dir.rglob("*.py") if p.parent.name != "__pycache__"]
+    uncompiled = [
+        str(p.relative_to(code_dir)) for p in sources
+        if not (p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc").is_file()
+    ]  # fmt: skip
+    assert sources and uncompiled == []
+    runtime_dir = _lambda_provided_packages(tmp_path / "runtime")
+    script = f"""
+import os, sys
+sys.path[:0] = [{str(code_dir)!r}, {str(runtime_dir)!r}]
+os.environ.update(STORE="memory", AWS_REGION="us-east-1")
+import entrypoints.aws_lambda as app
+app.container().switchboard
+"""
+    # -v names where each module's code object came from: its bytecode, or its source compiled.
+    completed = subprocess.run(
+        [runtime_python, "-I", "-S", "-B", "-v", "-c", script],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    loaded = [
+        line for line in completed.stderr.splitlines()
+        if line.startswith("# code object from") and str(code_dir) in line
+    ]  # fmt: skip
+    assert any("entrypoints/__pycache__/aws_lambda." in line for line in loaded)
+    assert [line for line in loaded if "__pycache__" not in line] == []
+
+
+def test_bytecode_from_another_python_version_is_refused_before_building(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if THIS_VERSION == RUNTIME_VERSION:
+        pytest.skip("this Python is the runtime's version")
+    out = tmp_path / "switchboard.zip"
+    args = ["package", "--output", str(out), "--arch", str(ARCH), "--bytecode", sys.executable]
+    assert main(args) == 1
+    error = capsys.readouterr().err
+    assert f"--bytecode needs Python {RUNTIME_VERSION}" in error
+    assert sys.executable in error
+    assert not out.exists()
 
 
 def _template_environment() -> dict[str, str]:
