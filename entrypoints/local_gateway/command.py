@@ -10,7 +10,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from types import FrameType
 
 from entrypoints.local_gateway import ids
 from entrypoints.local_gateway.authorization import Authorizer, method_arn
@@ -110,18 +111,43 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
 
 async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Not every platform (or a thread other than the main one) has signal handlers.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
     # Registered before the first connection, until shutdown ends ($disconnect may post).
-    with serving_locally(endpoint, gateway.runtime, inprocess):
+    with (
+        stop_on_signals(asyncio.get_running_loop(), stop),
+        serving_locally(endpoint, gateway.runtime, inprocess),
+    ):
         await gateway.start()
         print(f"Switchboard local gateway: {gateway.websocket_url}", flush=True)
         print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
         await stop.wait()
         await gateway.shutdown()
+
+
+@contextlib.contextmanager
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop`, however busy the loop is.
+
+    Not `loop.add_signal_handler`: asyncio passes the signal's number through its self-pipe,
+    which every `call_soon_threadsafe` writes to as well. When the clients of a load test all
+    left at once, the handler threads finishing 1,000 $disconnects filled that pipe, and a
+    SIGTERM sent then was dropped ("Exception ignored when trying to write to the signal wakeup
+    fd"; python/cpython#74224): `serve` ran on until killed. A Python-level handler only
+    schedules the stop; the callback waits in the loop's queue, and the pipe, full or not,
+    wakes the loop.
+    """
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # only the main thread may set handlers
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _prepare_environment(args: argparse.Namespace, port: int) -> str:
