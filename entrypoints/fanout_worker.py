@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -28,11 +28,13 @@ from adapters.shard_messages import decode
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport
 from entrypoints import container as composition
+from entrypoints.observability import add_metric, invocation
 
 # Its own service name: Powertools loggers of one name share state. Under `serve` this handler
-# runs on several threads at once, so context goes in each line's `extra`, never in keys the
-# logger keeps (append_keys, inject_lambda_context), which threads would overwrite.
+# runs on several threads at once: the invocation's context rides on the logger's thread-safe
+# keys (entrypoints/observability.py), each record's in its lines' `extra`.
 logger = Logger(service="switchboard-fanout")
+NAMESPACE = "Switchboard"
 # Seconds kept in hand past the retry deadline, for a checkpoint and the report.
 STOP_MARGIN_SECONDS = 5.0
 
@@ -41,6 +43,7 @@ class ShardIncomplete(RuntimeError):
     """The invocation ran short of time; the next delivery resumes after the checkpoint."""
 
 
+@invocation(logger, NAMESPACE)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # A processor per invocation: it keeps per-batch state, and `serve` invokes concurrently.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -56,7 +59,6 @@ def _run_record(record: SQSRecord, context: Any) -> None:
         logger.exception("not a shard task", extra={"message_id": record.message_id})
         raise
     where = {
-        "function_request_id": getattr(context, "aws_request_id", None),
         "message_id": record.message_id,
         "broadcast_id": task.broadcast_id,
         "shard": task.index,
@@ -95,13 +97,9 @@ def _report(report: ShardReport, duration_ms: float, where: dict[str, Any]) -> N
             "failed_ids": list(this.failed_ids[:20]),
         },
     )
-    # One EMF document per shard; an instance of its own, as concurrent shards must not mix.
-    metrics = EphemeralMetrics(namespace="Switchboard", service="switchboard-fanout")
-    metrics.add_metric(name="ShardPostsDelivered", unit=MetricUnit.Count, value=this.delivered)
-    metrics.add_metric(name="ShardPostsPruned", unit=MetricUnit.Count, value=this.pruned)
-    metrics.add_metric(name="ShardPostsFailed", unit=MetricUnit.Count, value=this.failed)
-    metrics.add_metric(name="ShardDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
-    metrics.add_metric(
-        name="ShardsIncomplete", unit=MetricUnit.Count, value=int(not report.complete)
-    )
-    metrics.flush_metrics()
+    # Flushed with the invocation's EMF record: a value per shard the batch held.
+    add_metric("ShardPostsDelivered", this.delivered)
+    add_metric("ShardPostsPruned", this.pruned)
+    add_metric("ShardPostsFailed", this.failed)
+    add_metric("ShardDuration", duration_ms, MetricUnit.Milliseconds)
+    add_metric("ShardsIncomplete", int(not report.complete))

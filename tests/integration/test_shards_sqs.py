@@ -3,7 +3,9 @@ responses, and a failing shard's way to the dead-letter queue after maxReceiveCo
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -206,3 +208,34 @@ def test_a_body_that_is_not_a_task_fails_alone(
     response = fanout_worker.handler(as_event([good, bad], "arn:fanout"), LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
     assert len(worker_container[1].sent) == 12
+
+
+def test_the_worker_logs_each_shard_with_its_invocation_and_counts_it_in_one_emf_record(
+    worker_container: tuple[Container, FakePublisher], capsys: pytest.CaptureFixture[str]
+) -> None:
+    messages: list[dict[str, Any]] = [
+        {"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": encode(task(n, 2), ENDPOINT)}
+        for n in range(2)
+    ]
+    for m in messages:
+        m.update(MD5OfBody="x", Attributes={"ApproximateReceiveCount": "1"})
+    handler = fanout_worker.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)  # Powertools keeps the stdout it saw at import
+    try:
+        response = fanout_worker.handler(as_event(messages, "arn:fanout"), LambdaContext())
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+    assert response == {"batchItemFailures": []}
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    shards = [line for line in lines if line["message"] == "shard complete"]
+    assert sorted(line["message_id"] for line in shards) == ["m0", "m1"]
+    assert {line["function_request_id"] for line in shards} == {LambdaContext.aws_request_id}
+    assert sum(line["delivered"] for line in shards) == 12
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [record] = emf  # one per invocation, a value per shard
+    assert sum(record["ShardPostsDelivered"]) == 12
+    assert record["ShardsIncomplete"] == [0.0, 0.0]
+    assert record["service"] == "switchboard-fanout"
