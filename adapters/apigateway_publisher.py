@@ -11,8 +11,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.post_outcomes import outcome_of
-from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from adapters.post_outcomes import outcome_of, screened
+from domain.model import PostOutcome
 from domain.ports import Publisher
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,9 @@ class Boto3Publisher(Publisher):
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="post")
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
-            return dict.fromkeys(connection_ids, PostOutcome.REJECTED)
-        ids = list(dict.fromkeys(connection_ids))
+        ids, settled = screened(payload, connection_ids)
+        if settled is not None:
+            return settled
         outcomes = self._pool.map(lambda cid: self._post_one(payload, cid), ids)
         return dict(zip(ids, outcomes, strict=True))
 

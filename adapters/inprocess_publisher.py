@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from adapters.local_endpoints import Deliver
-from adapters.post_outcomes import refused_before_posting
+from adapters.post_outcomes import screened
 from domain.model import PostOutcome
 from domain.ports import Publisher
 
@@ -25,12 +25,9 @@ class InProcessPublisher(Publisher):
         self._deliver = deliver
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
-        ids = list(dict.fromkeys(connection_ids))
-        if not ids:
-            return {}
-        refused = refused_before_posting(payload, ids)
-        if refused is not None:
-            return refused
+        ids, settled = screened(payload, connection_ids)
+        if settled is not None:
+            return settled
         try:
             outcomes = self._deliver(payload, ids)
         except Exception:

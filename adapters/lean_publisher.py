@@ -27,7 +27,7 @@ import aiohttp
 import botocore.session
 from yarl import URL
 
-from adapters.post_outcomes import error_type, outcome_of, refused_before_posting
+from adapters.post_outcomes import error_type, outcome_of, screened
 from adapters.sigv4 import BatchSigner, CredentialSource, Signed, batch_signer
 from domain.model import PostOutcome
 from domain.ports import Publisher
@@ -76,12 +76,9 @@ class LeanPublisher(Publisher):
         atexit.register(_close_if_alive, weakref.ref(self))
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
-        ids = list(dict.fromkeys(connection_ids))
-        if not ids:
-            return {}
-        refused = refused_before_posting(payload, ids)
-        if refused is not None:
-            return refused
+        ids, settled = screened(payload, connection_ids)
+        if settled is not None:
+            return settled
         try:
             signer = batch_signer(self._credentials, self._endpoint, self._region, payload)
         except Exception:

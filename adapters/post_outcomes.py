@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
 
@@ -48,10 +49,16 @@ def outcome_of(status: int, error_code: str = "") -> PostOutcome:
     return PostOutcome.FAILED
 
 
-def refused_before_posting(payload: bytes, ids: list[str]) -> dict[str, PostOutcome] | None:
-    """REJECTED for every id when the payload is over the quota (PostToConnection's 413:
-    posting it again cannot succeed), logged once; None when the batch may be posted."""
+def screened(
+    payload: bytes, connection_ids: Sequence[str]
+) -> tuple[list[str], dict[str, PostOutcome] | None]:
+    """A batch's distinct ids (each is posted once), and its outcomes when they are settled
+    before any post: nothing to post, or a payload over the quota, REJECTED for every id
+    (PostToConnection's 413: posting it again cannot succeed), logged once."""
+    ids = list(dict.fromkeys(connection_ids))
+    if not ids:
+        return ids, {}
     if len(payload) <= MAX_PAYLOAD_BYTES:
-        return None
+        return ids, None
     log.error("payload of %d bytes exceeds %d: not posted", len(payload), MAX_PAYLOAD_BYTES)
-    return dict.fromkeys(ids, PostOutcome.REJECTED)
+    return ids, dict.fromkeys(ids, PostOutcome.REJECTED)
