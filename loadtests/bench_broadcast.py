@@ -16,7 +16,6 @@ loadtests/RESULTS.md and draws docs/broadcast-completion.png. Loopback only, bou
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 
@@ -26,7 +25,7 @@ from client_processes import Arrivals, ClientProcesses
 from contenders import CONTENDERS, Contender, running
 from floor_server import raise_open_files_limit
 from machine_load import OtherWork, wait_for_quiet
-from results import machine_line, write_section
+from results import machine_line, publish, time_limit
 from websockets.sync.client import ClientConnection, connect
 
 IN_FLIGHT = 100
@@ -84,11 +83,6 @@ def _drain(sender: ClientConnection) -> None:
         pass
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    # An exception, not the default kill: the `with` blocks then stop every process started.
-    raise TimeoutError(f"the benchmark ran past {RUN_LIMIT_S} s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,5000", help="numbers of clients")
@@ -106,20 +100,18 @@ def main() -> int:
     if unknown or min(sizes) < 1 or args.reps < 1:
         parser.error(f"bad --contenders {sorted(unknown)}, --sizes or --reps")
     raise_open_files_limit()
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(RUN_LIMIT_S)
     runs = []
-    for n in sizes:
-        processes = args.processes or (1 if n < 1000 else 2)
-        for key in args.contenders.split(","):
-            print(f"{CONTENDERS[key].name}, N={n}, {processes} client process(es)...", flush=True)
-            runs.append(measure_calm(CONTENDERS[key], n, args.reps, processes))
-    signal.alarm(0)
+    with time_limit(RUN_LIMIT_S):
+        for n in sizes:
+            processes = args.processes or (1 if n < 1000 else 2)
+            for key in args.contenders.split(","):
+                name = CONTENDERS[key].name
+                print(f"{name}, N={n}, {processes} client process(es)...", flush=True)
+                runs.append(measure_calm(CONTENDERS[key], n, args.reps, processes))
     body = f"{machine_line()}\n\n{report(runs, args.reps, IN_FLIGHT)}"
-    print("\n" + body)
+    publish("Benchmark 2: broadcast", body, write=not args.no_write)
     if not args.no_write:
-        write_section("Benchmark 2: broadcast", body)
-        print(f"\nwrote loadtests/RESULTS.md and {plot(runs)}")
+        print(f"and {plot(runs)}")
     return 0
 
 

@@ -14,7 +14,6 @@ is user + system time of its process over the connect phase, divided by N. Write
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
 import sys
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from client_processes import ClientProcesses
 from contenders import FLOOR, ROOT, Contender, running
 from floor_server import raise_open_files_limit
 from machine_load import process_cpu_split
-from results import machine_line, write_section
+from results import machine_line, publish, time_limit
 from websockets.sync.client import connect
 
 IN_FLIGHT = 100
@@ -92,10 +91,6 @@ def section(rows: list[tuple[str, list[Rep]]], n: int, reps: int) -> str:
     return "\n".join(lines)
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise TimeoutError(f"the benchmark ran past {RUN_LIMIT_S} s")  # the `with`s clean up
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="clients")
@@ -105,21 +100,15 @@ def main() -> int:
     if args.n < 1 or args.reps < 1:
         parser.error("--n and --reps must be positive")
     raise_open_files_limit()
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(RUN_LIMIT_S)
     rows = []
-    for contender in VARIANTS:
-        results = []
-        for rep in range(args.reps):
-            results.append(measure(contender, args.n))
-            print(f"{contender.name}, rep {rep + 1}: {results[-1]}", flush=True)
-        rows.append((contender.name, results))
-    signal.alarm(0)
-    body = section(rows, args.n, args.reps)
-    print("\n" + body)
-    if not args.no_write:
-        write_section("Benchmark 2: connects", body)
-        print("\nwrote loadtests/RESULTS.md")
+    with time_limit(RUN_LIMIT_S):
+        for contender in VARIANTS:
+            results = []
+            for rep in range(args.reps):
+                results.append(measure(contender, args.n))
+                print(f"{contender.name}, rep {rep + 1}: {results[-1]}", flush=True)
+            rows.append((contender.name, results))
+    publish("Benchmark 2: connects", section(rows, args.n, args.reps), write=not args.no_write)
     return 0
 
 

@@ -13,7 +13,6 @@ loadtests/RESULTS.md. Loopback only, bounded in time.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from client_processes import ClientProcesses, Connected
 from contenders import CONTENDERS, Contender, Server, running
 from floor_server import raise_open_files_limit
-from results import machine_line, write_section
+from results import machine_line, publish, time_limit
 from websockets.sync.client import connect
 
 IN_FLIGHT = 100
@@ -92,10 +91,6 @@ def report(readings: list[Reading], n: int) -> str:
     return f"{notes}\n\n" + "\n".join(rows) + "\n\n" + "; ".join(ratios) + "." + extra
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise TimeoutError(f"the benchmark ran past {RUN_LIMIT_S} s")  # the `with`s clean up
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="idle connections to hold")
@@ -106,18 +101,13 @@ def main() -> int:
     if args.n < 1 or set(keys) - set(CONTENDERS):
         parser.error(f"--n must be positive and --contenders among {', '.join(CONTENDERS)}")
     raise_open_files_limit()
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(RUN_LIMIT_S)
     readings = []
-    for key in keys:
-        print(f"{CONTENDERS[key].name}: {args.n:,} idle connections...", flush=True)
-        readings.append(measure(CONTENDERS[key], args.n))
-    signal.alarm(0)
+    with time_limit(RUN_LIMIT_S):
+        for key in keys:
+            print(f"{CONTENDERS[key].name}: {args.n:,} idle connections...", flush=True)
+            readings.append(measure(CONTENDERS[key], args.n))
     body = f"{machine_line()}\n\n{report(readings, args.n)}"
-    print("\n" + body)
-    if not args.no_write:
-        write_section("Benchmark 4: memory", body)
-        print("\nwrote loadtests/RESULTS.md")
+    publish("Benchmark 4: memory", body, write=not args.no_write)
     return 0
 
 

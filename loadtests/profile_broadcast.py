@@ -14,7 +14,6 @@ recording of as many broadcasts draws the flamegraph. Writes loadtests/profiles/
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from bench_broadcast import broadcast
@@ -23,16 +22,12 @@ from contenders import CONTENDERS, ROOT, running
 from floor_server import raise_open_files_limit
 from profile_summary import area_shares
 from py_spy_recording import RATE_HZ, Recording, py_spy
-from results import machine_line, write_section
+from results import machine_line, publish, time_limit
 from websockets.sync.client import connect
 
 PROFILES = ROOT / "loadtests" / "profiles"
 TOP_IN_RESULTS = 12
 RUN_LIMIT_S = 1200
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise TimeoutError(f"the profile ran past {RUN_LIMIT_S} s")  # the `with`s clean up
 
 
 def profile(publisher: str, n: int, reps: int, connects_too: bool) -> dict[str, Recording]:
@@ -105,19 +100,15 @@ def main() -> int:
     if set(publishers) - {"lean", "boto3"} or args.n < 1 or args.reps < 1:
         parser.error("--publishers takes lean and/or boto3; --n and --reps must be positive")
     raise_open_files_limit()
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(RUN_LIMIT_S)
     summaries: dict[str, Recording] = {}
-    for publisher in publishers:
-        print(f"profiling serve, PUBLISHER={publisher}...", flush=True)
-        first = publisher == publishers[0]
-        for label, recording in profile(publisher, args.n, args.reps, first).items():
-            summaries[label] = recording
-            print(f"{label}: {recording.summary()}", flush=True)
-    signal.alarm(0)
-    if not args.no_write:
-        write_section("Benchmark 2: profile", section(summaries))
-        print("wrote loadtests/RESULTS.md")
+    with time_limit(RUN_LIMIT_S, "the profile"):
+        for publisher in publishers:
+            print(f"profiling serve, PUBLISHER={publisher}...", flush=True)
+            first = publisher == publishers[0]
+            for label, recording in profile(publisher, args.n, args.reps, first).items():
+                summaries[label] = recording
+                print(f"{label}: {recording.summary()}", flush=True)
+    publish("Benchmark 2: profile", section(summaries), write=not args.no_write)
     return 0
 
 
