@@ -76,8 +76,11 @@ class HttpSink:
     def stop(self) -> None:
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        # A stalled answer may still be pending: end it here, not in the garbage collector.
+        asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     def __enter__(self) -> HttpSink:
         return self.start()
@@ -179,3 +182,10 @@ def _error(status: int, kind: str, message: str) -> web.Response:
         content_type="application/json",
         headers={"x-amzn-ErrorType": kind},
     )
+
+
+async def _cancel_the_rest() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
