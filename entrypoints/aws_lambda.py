@@ -16,6 +16,7 @@ from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
 from domain.shards import ShardTask
 from entrypoints import container as composition
+from entrypoints.container_publishers import Publishers
 from entrypoints.events import BadEvent, WebSocketEvent
 from entrypoints.observability import add_metric, invocation
 
@@ -117,7 +118,7 @@ class _DeferredPublisher(Publisher):
     """Builds the endpoint's publisher on the first post: $connect and $disconnect never post,
     so a cold start that begins with $connect does not pay for an HTTP client it won't use."""
 
-    def __init__(self, publishers: composition.Publishers, endpoint: str) -> None:
+    def __init__(self, publishers: Publishers, endpoint: str) -> None:
         self._publishers = publishers
         self._endpoint = endpoint
 

@@ -10,15 +10,14 @@ from dependency_injector import containers, providers
 
 from adapters import local_endpoints
 from adapters.clock import SystemClock
-from adapters.inprocess_publisher import InProcessPublisher
-from adapters.local_endpoints import Deliver
 from adapters.memory_progress import MemoryProgress
 from adapters.memory_store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
-from domain.ports import Publisher, TokenVerifier
+from domain.ports import TokenVerifier
 from domain.service import Switchboard
 from domain.shard_plan import ShardedFanout, ShardPolicy
 from domain.shard_worker import ShardWorker
+from entrypoints import container_publishers as publishing
 from entrypoints import container_shards as shards
 from entrypoints.settings import AuthSettings, Settings
 
@@ -38,51 +37,6 @@ def _dynamo_store(client: Any, table_name: str) -> Any:
     return DynamoShardedStore(client, table_name)
 
 
-def _boto3_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
-    from adapters.apigateway_publisher import Boto3Publisher, management_client
-
-    client = management_client(endpoint, region, concurrency)
-    return Boto3Publisher(client, concurrency)
-
-
-def _lean_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
-    from adapters.lean_publisher import LeanPublisher
-
-    publisher: Publisher = LeanPublisher(endpoint, region=region, concurrency=concurrency)
-    return publisher
-
-
-class Publishers:
-    """One publisher per @connections endpoint, built on first use and kept for the process.
-
-    An endpoint served by this very process (`switchboard serve` registers its own in
-    adapters/local_endpoints) gets the in-process publisher instead: the gateway writes the
-    frames with no HTTP round trip. Looked up on every call, so a gateway that starts or stops
-    later is honoured. On AWS nothing registers, so the configured publisher is always used;
-    the handler's code is the same either way.
-    """
-
-    def __init__(
-        self,
-        factory: Callable[..., Publisher],
-        local: Callable[[str], Deliver | None] = local_endpoints.lookup,
-    ) -> None:
-        self._factory = factory
-        self._local = local
-        self._lock = threading.Lock()
-        self._by_endpoint: dict[str, Publisher] = {}
-
-    def for_endpoint(self, endpoint: str) -> Publisher:
-        deliver = self._local(endpoint)
-        if deliver is not None:
-            return InProcessPublisher(deliver)  # a wrapper, cheaper than any lookup cache
-        with self._lock:
-            publisher = self._by_endpoint.get(endpoint)
-            if publisher is None:
-                publisher = self._by_endpoint[endpoint] = self._factory(endpoint=endpoint)
-            return publisher
-
-
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
@@ -100,15 +54,17 @@ class Container(containers.DeclarativeContainer):
     publisher = providers.Selector(
         config.publisher,
         boto3=providers.Factory(
-            _boto3_publisher, region=config.region, concurrency=config.concurrency
+            publishing.boto3_publisher, region=config.region, concurrency=config.concurrency
         ),
         lean=providers.Factory(
-            _lean_publisher, region=config.region, concurrency=config.concurrency
+            publishing.lean_publisher, region=config.region, concurrency=config.concurrency
         ),
     )
     # The configured publisher, unless a gateway in this process serves the endpoint itself.
     publishers = providers.ThreadSafeSingleton(
-        Publishers, factory=publisher.provider, local=providers.Object(local_endpoints.lookup)
+        publishing.Publishers,
+        factory=publisher.provider,
+        local=providers.Object(local_endpoints.lookup),
     )
     retry_policy = providers.ThreadSafeSingleton(
         RetryPolicy,

@@ -53,11 +53,16 @@ def invocation(logger: Logger, namespace: str | None = None) -> Callable[[Handle
 
 
 def _thread_metrics(namespace: str, service: str) -> EphemeralMetrics:
-    # One per thread and namespace, reused: a thread runs one invocation at a time.
-    by_namespace: dict[str, EphemeralMetrics] = _per_thread.__dict__.setdefault("metrics", {})
-    metrics = by_namespace.get(namespace)
+    # One per thread, namespace and service (the handlers share a namespace), reused: a thread
+    # runs one invocation at a time.
+    per_key: dict[tuple[str, str], EphemeralMetrics] = _per_thread.__dict__.setdefault(
+        "metrics", {}
+    )
+    metrics = per_key.get((namespace, service))
     if metrics is None:
-        metrics = by_namespace[namespace] = EphemeralMetrics(namespace=namespace, service=service)
+        metrics = per_key[namespace, service] = EphemeralMetrics(
+            namespace=namespace, service=service
+        )
     return metrics
 
 

@@ -14,7 +14,8 @@ from adapters.local_dispatcher import LocalDispatcher, LocalQueue
 from adapters.shard_messages import decode
 from domain.shards import RoomRange, ScanSegment, ShardTask
 from entrypoints import aws_lambda, fanout_worker
-from entrypoints.container import Container, Publishers, build
+from entrypoints.container import Container, build
+from entrypoints.container_publishers import Publishers
 from tests.support import LambdaContext, load_event
 
 ENDPOINT = "http://127.0.0.1:9/dev"

@@ -25,7 +25,8 @@ from domain.model import Connection
 from domain.shards import Checkpoint, ScanSegment, ShardTask
 from entrypoints import container as composition
 from entrypoints import fanout_worker
-from entrypoints.container import Container, Publishers, build
+from entrypoints.container import Container, build
+from entrypoints.container_publishers import Publishers
 from tests.support import LambdaContext
 
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/dev"

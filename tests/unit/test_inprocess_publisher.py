@@ -12,7 +12,7 @@ from adapters import local_endpoints
 from adapters.fake_publisher import FakePublisher
 from adapters.inprocess_publisher import InProcessPublisher
 from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
-from entrypoints.container import Publishers
+from entrypoints.container_publishers import Publishers
 
 ENDPOINT = "http://127.0.0.1:8080/dev"
 

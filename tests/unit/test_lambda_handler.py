@@ -14,7 +14,8 @@ from dependency_injector import providers
 
 from adapters.fake_publisher import FakePublisher
 from entrypoints import aws_lambda
-from entrypoints.container import Container, Publishers, build
+from entrypoints.container import Container, build
+from entrypoints.container_publishers import Publishers
 from tests.support import LambdaContext, load_event
 
 NOW_MS = int(time.time() * 1000)
