@@ -11,6 +11,7 @@ from infra import artifacts, packaging, stack
 from infra.aws import Aws
 from infra.cfn_yaml import TEMPLATE, load_template
 from infra.commands.options import add_aws, add_build, key_values, reporting_errors
+from infra.stack_events import DeployError
 
 HELP = "Deploy Switchboard to AWS: build and upload the package, then create or update the stack."
 
@@ -66,6 +67,13 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
     if args.package is not None:
+        flags = {"--bytecode": args.bytecode, "--with-boto3": args.with_boto3}
+        building = [flag for flag, given in flags.items() if given]
+        if building:
+            raise DeployError(
+                f"--package is deployed as it is: {' and '.join(building)} only apply to a "
+                "package that deploy builds (or pass them to `switchboard package`)"
+            )
         if not args.package.is_file():
             raise FileNotFoundError(f"--package {args.package}: no such file")
         return args.package, hashlib.sha256(args.package.read_bytes()).hexdigest()
