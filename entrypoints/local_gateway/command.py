@@ -133,10 +133,19 @@ def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Ite
     SIGTERM sent then was dropped ("Exception ignored when trying to write to the signal wakeup
     fd"; python/cpython#74224): `serve` ran on until killed. A Python-level handler only
     schedules the stop; the callback waits in the loop's queue, and the pipe, full or not,
-    wakes the loop.
+    wakes the loop. A second signal does not wait for the orderly shutdown: the process ends
+    at once, as the signal's default action would end it.
     """
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if received:
+            name = signal.Signals(signum).name
+            log.warning("second %s: stopping now, without the remaining $disconnects", name)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        received.append(signum)
         loop.call_soon_threadsafe(stop.set)
 
     previous = {}

@@ -7,6 +7,7 @@ invocations at once), the signal was dropped and `serve` ran on until killed.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,31 @@ def test_sigterm_stops_serve_while_the_loops_self_pipe_is_full() -> None:
         [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stdout.strip()) == (0, "stopped"), done.stderr
+
+
+SECOND = """
+import asyncio, os, signal
+from entrypoints.local_gateway.command import stop_on_signals
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    with stop_on_signals(loop, stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        await stop.wait()
+        print("stopping", flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # a shutdown that takes long, and a second signal
+        await asyncio.sleep(30)
+    print("waited the shutdown out")
+
+asyncio.run(main())
+"""
+
+
+def test_a_second_signal_ends_serve_without_waiting_for_the_shutdown() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SECOND], cwd=ROOT, capture_output=True, text=True, timeout=20
+    )
+    assert done.stdout.strip() == "stopping", done.stderr
+    assert done.returncode == -signal.SIGTERM
+    assert "second SIGTERM: stopping now" in done.stderr
