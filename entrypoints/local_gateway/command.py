@@ -7,11 +7,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
-from collections.abc import Iterator, MutableMapping
-from types import FrameType
+from collections.abc import MutableMapping
 
 from entrypoints.local_gateway import ids
 from entrypoints.local_gateway.authorization import Authorizer, method_arn
@@ -32,6 +30,7 @@ from entrypoints.local_gateway.output import WholeLines
 from entrypoints.local_gateway.routes import RouteSelector
 from entrypoints.local_gateway.runtime import Runtime
 from entrypoints.local_gateway.server import LocalGateway, listen
+from entrypoints.local_gateway.signals import stop_on_signals
 
 HELP = "Run a Lambda handler behind a local API Gateway WebSocket API (ws://HOST:PORT/STAGE)."
 log = logging.getLogger("local_gateway")
@@ -121,42 +120,6 @@ async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
         print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
         await stop.wait()
         await gateway.shutdown()
-
-
-@contextlib.contextmanager
-def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set `stop`, however busy the loop is.
-
-    Not `loop.add_signal_handler`: asyncio passes the signal's number through its self-pipe,
-    which every `call_soon_threadsafe` writes to as well. When the clients of a load test all
-    left at once, the handler threads finishing 1,000 $disconnects filled that pipe, and a
-    SIGTERM sent then was dropped ("Exception ignored when trying to write to the signal wakeup
-    fd"; python/cpython#74224): `serve` ran on until killed. A Python-level handler only
-    schedules the stop; the callback waits in the loop's queue, and the pipe, full or not,
-    wakes the loop. A second signal does not wait for the orderly shutdown: the process ends
-    at once, as the signal's default action would end it.
-    """
-    received: list[int] = []
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if received:
-            name = signal.Signals(signum).name
-            log.warning("second %s: stopping now, without the remaining $disconnects", name)
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        received.append(signum)
-        loop.call_soon_threadsafe(stop.set)
-
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(ValueError):  # only the main thread may set handlers
-            previous[signum] = signal.signal(signum, on_signal)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _prepare_environment(args: argparse.Namespace, port: int) -> str:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # In a child process: the signal goes to it, never to the test runner.
 SCRIPT = """
 import asyncio, os, signal, sys, threading, time
-from entrypoints.local_gateway.command import stop_on_signals
+from entrypoints.local_gateway.signals import stop_on_signals
 
 async def main() -> None:
     loop = asyncio.get_running_loop()
@@ -54,7 +54,7 @@ def test_sigterm_stops_serve_while_the_loops_self_pipe_is_full() -> None:
 
 SECOND = """
 import asyncio, os, signal
-from entrypoints.local_gateway.command import stop_on_signals
+from entrypoints.local_gateway.signals import stop_on_signals
 
 async def main() -> None:
     loop = asyncio.get_running_loop()
