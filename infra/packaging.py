@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import bytecode as compiled
 from infra import wheels
 from infra.cfn_yaml import TEMPLATE, lambda_python_version, load_template
 
@@ -24,8 +23,6 @@ EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # Zip timestamps start in 1980; one fixed time and mode make the bytes depend on content only.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # a regular file, readable by Lambda's sandbox user
-# Where Lambda unpacks the zip: the path compiled into bytecode's tracebacks.
-LAMBDA_TASK_ROOT = "/var/task"
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ def build(
     if missing:
         raise FileNotFoundError(f"{project_root} has no {', '.join(missing)} package(s)")
     python_version = lambda_python_version(load_template(TEMPLATE))
-    compiler = runtime_interpreter(bytecode, python_version) if bytecode is not None else None
+    compiler = compiled.interpreter(bytecode, python_version) if bytecode is not None else None
     with tempfile.TemporaryDirectory(prefix="switchboard-package-") as scratch:
         site = Path(scratch) / "site"
         site.mkdir()
@@ -75,52 +72,13 @@ def build(
                 (site / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, site / relative)
         if compiler is not None:
-            compile_tree(site, compiler)
+            compiled.compile_tree(site, compiler)
         tag = f"cpython-{python_version.replace('.', '')}" if compiler is not None else None
         entries = dict(_files(site, site, bytecode_tag=tag))
         output.parent.mkdir(parents=True, exist_ok=True)
         _write_zip(output, entries)
     data = output.read_bytes()
     return Package(output, hashlib.sha256(data).hexdigest(), len(data), len(entries))
-
-
-def runtime_interpreter(python: str, version: str) -> str:
-    """The path of `python` ("auto": pythonX.Y on PATH), checked to be Python `version`."""
-    executable = shutil.which(f"python{version}" if python == "auto" else python)
-    if executable is None:
-        wanted = f"python{version} on PATH" if python == "auto" else repr(python)
-        raise FileNotFoundError(
-            f"--bytecode: no interpreter {wanted}; the template's runtime is Python {version}: "
-            f"install it, or pass --bytecode PATH to one"
-        )
-    found = _run([executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-    if found != version:
-        raise ValueError(
-            f"--bytecode needs Python {version}, the template's runtime (bytecode is specific "
-            f"to one version); {executable} is Python {found}"
-        )
-    return executable
-
-
-def compile_tree(tree: Path, executable: str) -> None:
-    """Compile every module under `tree` with `executable`, as Lambda will find them."""
-    # A fixed hash seed: the same sources then compile to the same bytes.
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}
-    _run(
-        [executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
-         "checked-hash", "-d", LAMBDA_TASK_ROOT, str(tree)],
-        env=env,
-    )  # fmt: skip
-
-
-def _run(command: list[str], env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip()
-        raise RuntimeError(
-            f"{' '.join(command[:3])} ... failed (exit {done.returncode}):\n{output}"
-        )
-    return done.stdout.strip()
 
 
 def _files(

@@ -8,7 +8,7 @@ imports on every cold start: `-B` keeps that true here. Two packages side by sid
 the measured interpreter, which must then be the template runtime's version).
 Prints medians of REPS runs and writes its table to loadtests/RESULTS.md.
 
-    .venv/bin/python loadtests/bench_cold_start.py [--package F] [--reps 15] [--python python3.13]
+    .venv/bin/python loadtests/bench_cold_start.py [--package F] [--reps 15] [--python PYTHON]
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ import zipfile
 from pathlib import Path
 
 from results import machine_line, write_section
+
+from infra.bytecode import find_interpreter
+from infra.cfn_yaml import lambda_python_version, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 # What Lambda's Python runtime provides next to the function's code.
@@ -88,16 +91,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--package", type=Path, help="a zip from `switchboard package`")
     parser.add_argument("--reps", type=int, default=15)
+    runtime = lambda_python_version(load_template())
     parser.add_argument(
-        "--python", default=sys.executable, help="the interpreter to measure (Lambda's version)"
+        "--python",
+        default=find_interpreter(runtime),
+        help=f"the interpreter to measure (default: a python{runtime} here, the template's)",
     )
     args = parser.parse_args()
+    if args.python is None:
+        parser.error(f"no python{runtime} found here: pass --python PATH to one")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         sources = args.package or build_package(work / "sources.zip", None)
         # The same code, plus bytecode compiled by the measured interpreter (`--bytecode`).
         compiled = build_package(work / "bytecode.zip", args.python)
-        runtime = str(runtime_dir(work / "runtime"))
+        provided = str(runtime_dir(work / "runtime"))
         packages = {
             "package as built by default (sources only)": unzip(sources, work / "sources"),
             "package built with `--bytecode`": unzip(compiled, work / "bytecode"),
@@ -105,9 +113,9 @@ def main() -> None:
         boto3_alone: list[float] = []
         apps: dict[str, list[float]] = {label: [] for label in packages}
         for _ in range(args.reps):  # interleaved, so the machine's noise falls on every row
-            boto3_alone.append(probe(args.python, [runtime], full=False)["boto3"])
+            boto3_alone.append(probe(args.python, [provided], full=False)["boto3"])
             for label, code_dir in packages.items():
-                apps[label].append(probe(args.python, [code_dir, runtime], full=True)["app"])
+                apps[label].append(probe(args.python, [code_dir, provided], full=True)["app"])
     version = subprocess.run(
         [args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True,

@@ -42,8 +42,8 @@ def add_build(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bytecode", nargs="?", const="auto", metavar="PYTHON",
         help="also ship the modules compiled by PYTHON, which must be the template runtime's "
-        "version (default: pythonX.Y on PATH); Lambda then skips compiling them on every cold "
-        "start (loadtests/RESULTS.md, Benchmark 3)",
+        "version (default: a pythonX.Y on PATH or under pyenv); Lambda then skips compiling "
+        "them on every cold start (loadtests/RESULTS.md, Benchmark 3)",
     )  # fmt: skip
 
 

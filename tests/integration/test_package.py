@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from entrypoints.cli import main
+from infra.bytecode import find_interpreter
 from infra.cfn_yaml import lambda_python_version, load_template
 from infra.packaging import default_cache_dir
 
@@ -124,8 +123,9 @@ def test_bytecode_is_reproducible_and_what_the_runtime_loads(
     runtime_python: str, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
-    for out in (first, second):
-        args = ["package", "--output", str(out), "--arch", str(ARCH), "--bytecode", runtime_python]
+    # The second names no interpreter: `--bytecode` alone finds one of the runtime's version.
+    for out, python in ((first, [runtime_python]), (second, [])):
+        args = ["package", "--output", str(out), "--arch", str(ARCH), "--bytecode", *python]
         assert main(args) == 0
     assert first.read_bytes() == second.read_bytes()
     code_dir = tmp_path / "task"
@@ -201,13 +201,4 @@ def _lambda_provided_packages(folder: Path) -> Path:
 
 def _interpreter() -> str:
     """The Lambda runtime's Python version when this machine has it, else this Python."""
-    wanted = f"python{RUNTIME_VERSION}"
-    pyenv = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates = [
-        shutil.which(wanted),
-        *sorted(glob.glob(f"{pyenv}/versions/{RUNTIME_VERSION}*/bin/{wanted}")),
-    ]
-    for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
-            return candidate
-    return sys.executable
+    return find_interpreter(RUNTIME_VERSION) or sys.executable
