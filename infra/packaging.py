@@ -48,10 +48,10 @@ def build(
     """Write the Lambda zip to `output`: the source packages plus their runtime wheels.
 
     With `bytecode` (an interpreter of the template runtime's Python version, or "auto" for
-    pythonX.Y on PATH), every module also ships compiled by that interpreter. Lambda's code
-    folder is read-only, so without it each cold start compiles every module it imports
-    (loadtests/RESULTS.md, "Benchmark 3"). The bytecode is checked against its source's hash,
-    never a timestamp, so it stays valid after unzipping and the zip stays reproducible.
+    one found here: infra/bytecode.py), every module also ships compiled by that interpreter.
+    Lambda's code folder is read-only, so without it each cold start compiles every module it
+    imports (loadtests/RESULTS.md, "Benchmark 3"). The bytecode is checked against its source's
+    hash, never a timestamp, so it stays valid after unzipping and the zip stays reproducible.
     """
     if arch not in wheels.ARCHITECTURES:
         choices = ", ".join(sorted(wheels.ARCHITECTURES))
