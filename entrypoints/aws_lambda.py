@@ -18,10 +18,9 @@ from domain.shards import ShardTask
 from entrypoints import container as composition
 from entrypoints.container_publishers import Publishers
 from entrypoints.events import BadEvent, WebSocketEvent
-from entrypoints.observability import add_metric, invocation
+from entrypoints.observability import NAMESPACE, add_metric, invocation
 
 logger = Logger(service="switchboard")
-NAMESPACE = "Switchboard"  # of the CloudWatch metrics, as EMF records on stdout
 
 MESSAGE_ROUTES = frozenset((DEFAULT_ROUTE, *ROUTES))
 QUIET_ROUTES = frozenset(("$connect", "$disconnect"))

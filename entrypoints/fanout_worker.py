@@ -28,13 +28,12 @@ from adapters.shard_messages import decode
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport
 from entrypoints import container as composition
-from entrypoints.observability import add_metric, invocation
+from entrypoints.observability import NAMESPACE, add_metric, invocation
 
 # Its own service name: Powertools loggers of one name share state. Under `serve` this handler
 # runs on several threads at once: the invocation's context rides on the logger's thread-safe
 # keys (entrypoints/observability.py), each record's in its lines' `extra`.
 logger = Logger(service="switchboard-fanout")
-NAMESPACE = "Switchboard"
 # Seconds kept in hand past the retry deadline, for a checkpoint and the report.
 STOP_MARGIN_SECONDS = 5.0
 

@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 Handler = TypeVar("Handler", bound=Callable[[Any, Any], Any])
+NAMESPACE = "Switchboard"  # of our CloudWatch metrics, sent as EMF records on stdout
 
 _metrics: ContextVar[EphemeralMetrics | None] = ContextVar("switchboard_metrics", default=None)
 _per_thread = threading.local()
