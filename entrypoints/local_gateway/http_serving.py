@@ -40,12 +40,9 @@ async def serve_http(
         return
     conn = h11.Connection(h11.SERVER)
     conn.receive_data(first)
-    # The bytes of the connection's first request as they came: an upgrade (always a first
-    # request from a WebSocket client) is handed on as received, not parsed and rewritten.
-    received: list[bytes] | None = [first]
     while True:
         try:
-            event = await _next_event(conn, reader, received)
+            event = await _next_event(conn, reader)
         except h11.RemoteProtocolError as exc:
             await _refuse(conn, writer, exc)
             return
@@ -55,10 +52,8 @@ async def serve_http(
         target = urlsplit(event.target.decode("latin-1"))
         upgrade = _is_upgrade(event)
         if upgrade and target.path.rstrip("/") == websocket_path:
-            head = b"".join(received) if received is not None else _upgrade_bytes(conn, event)
-            await on_upgrade(reader, writer, head)
+            await on_upgrade(reader, writer, _upgrade_bytes(conn, event))
             return
-        received = None
         body = await _read_body(conn, reader)
         request = HttpRequest(
             method=event.method.decode("ascii"),
@@ -81,9 +76,7 @@ async def serve_http(
         conn.start_next_cycle()
 
 
-async def _next_event(
-    conn: h11.Connection, reader: asyncio.StreamReader, received: list[bytes] | None = None
-) -> Any:
+async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
     while True:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
@@ -91,8 +84,6 @@ async def _next_event(
         data = await _read(reader)
         if data is None:
             return None
-        if received is not None:
-            received.append(data)
         conn.receive_data(data)
 
 
@@ -148,8 +139,8 @@ def _is_upgrade(event: h11.Request) -> bool:
 
 
 def _upgrade_bytes(conn: h11.Connection, event: h11.Request) -> bytes:
-    # An upgrade after other requests on a keep-alive connection (rare): h11 parsed the head;
-    # serializing it again with h11's client role hands the websockets
+    # An upgrade h11 parsed (its head came in pieces, or after other requests on a keep-alive
+    # connection; rare): serializing it again with h11's client role hands the websockets
     # protocol the same request (names in their original case) without writing HTTP here.
     # trailing_data holds what the client sent after the head (a GET has no body).
     request = h11.Request(
