@@ -37,7 +37,7 @@ def invocation(logger: Logger, namespace: str | None = None) -> Callable[[Handle
         @functools.wraps(handler)
         def run(event: Any, context: Any) -> Any:
             logger.thread_safe_clear_keys()
-            logger.thread_safe_append_keys(**context_keys(context, logger.service))
+            logger.thread_safe_append_keys(**_context_keys(context, logger.service))
             metrics = _thread_metrics(namespace, logger.service) if namespace else None
             token = _metrics.set(metrics)
             try:
@@ -75,7 +75,7 @@ def add_metric(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> 
     metrics.add_metric(name=name, unit=unit, value=value)
 
 
-def context_keys(context: Any, function: str) -> dict[str, Any]:
+def _context_keys(context: Any, function: str) -> dict[str, Any]:
     """What Powertools' inject_lambda_context puts on each line, cold_start included."""
     cold = function not in _warm
     _warm.add(function)

@@ -1,14 +1,16 @@
 """API Gateway's WebSocket API on a laptop: `switchboard serve` runs any Python Lambda handler.
 
-Design: one asyncio server on one port. Each TCP connection's request head is parsed by h11;
-a GET to /STAGE with `Upgrade: websocket` is handed (the bytes as they came) to the
-`websockets` Sans-I/O `ServerProtocol`, which yields every
-frame. Frames, not assembled messages, are what API Gateway limits (32 KB a frame, 128 KB a
-message): aiohttp and the `websockets` asyncio server only show whole messages, so they cannot
-enforce the frame limit, while the Sans-I/O layer does it with `max_size=(message, frame)`.
+Design: one asyncio server on one port. A connection whose first bytes are a whole GET to
+/STAGE with `Upgrade: websocket` goes straight to the `websockets` Sans-I/O `ServerProtocol`;
+any other request is parsed by h11 (an upgrade among them is handed on re-serialized). The
+protocol yields every frame. Frames, not assembled messages, are what API Gateway limits
+(32 KB a frame, 128 KB a message): aiohttp and the `websockets` asyncio server only show whole
+messages, so they cannot enforce the frame limit, while the Sans-I/O layer does it with
+`max_size=(message, frame)`.
 Every other request (the @connections API, the page at /) is plain HTTP/1.1 on h11 with
-keep-alive. No framing and no HTTP parsing is written here. Handlers run on a thread pool, so
-a slow handler never stalls the loop that reads sockets.
+keep-alive. No framing and no HTTP parsing is written here (the first-bytes check only picks
+the route; websockets parses and checks the handshake). Handlers run on a thread pool, so a
+slow handler never stalls the loop that reads sockets.
 
 Modules, in the order a message meets them:
   server (the listener, shutdown), http_serving (h11, hand-off of upgrades), http_router,

@@ -18,7 +18,8 @@ READ_SIZE = 64 * 1024
 MAX_BODY_BYTES = 8 * 1024 * 1024  # past this a body is not even read: the connection closes
 KEEP_ALIVE_SECONDS = 120.0
 
-# Called with the upgrade request's bytes (re-serialized head and what followed it).
+# Called with the upgrade request's bytes (as they came, or its head re-serialized by h11),
+# and what followed them.
 UpgradeHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[None]]
 
 
