@@ -113,8 +113,8 @@ print("RESULT " + json.dumps({{"result": result, "outside": [m.__name__ for m in
 
 @pytest.fixture(scope="module")
 def runtime_python() -> str:
-    python = _interpreter()
-    if python == sys.executable and THIS_VERSION != RUNTIME_VERSION:
+    python = find_interpreter(RUNTIME_VERSION)
+    if python is None:
         pytest.skip(f"no Python {RUNTIME_VERSION} here to compile the runtime's bytecode")
     return python
 
