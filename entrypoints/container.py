@@ -8,10 +8,10 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from adapters import local_endpoints
+from adapters.apigateway import local_endpoints
 from adapters.clock import SystemClock
-from adapters.memory_progress import MemoryProgress
-from adapters.memory_store import MemoryStore
+from adapters.memory.progress import MemoryProgress
+from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.ports import TokenVerifier
 from domain.service import Switchboard
@@ -32,7 +32,7 @@ def _dynamodb_client(region: str, endpoint: str | None) -> Any:
 
 
 def _dynamo_store(client: Any, table_name: str) -> Any:
-    from adapters.dynamodb_shards import DynamoShardedStore
+    from adapters.dynamodb.shards import DynamoShardedStore
 
     return DynamoShardedStore(client, table_name)
 
@@ -160,13 +160,13 @@ def reset_shared(new: Container | None = None) -> None:
 
 def token_verifier(settings: AuthSettings) -> TokenVerifier:
     """The authorizer's verifier over the key source its settings name."""
-    from adapters.jwt_tokens import JwtVerifier, jwks_key_source
+    from adapters.tokens.jwt_tokens import JwtVerifier, jwks_key_source
 
     key_for: Callable[[str], Any]
     if settings.secret_parameter:
         import boto3
 
-        from adapters.ssm_secret import SsmSecret
+        from adapters.tokens.ssm_secret import SsmSecret
 
         ssm = boto3.client("ssm", region_name=settings.region)
         key_for = SsmSecret(ssm, settings.secret_parameter)

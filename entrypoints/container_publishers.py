@@ -10,21 +10,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from adapters import local_endpoints
-from adapters.inprocess_publisher import InProcessPublisher
-from adapters.local_endpoints import Deliver
+from adapters.apigateway import local_endpoints
+from adapters.apigateway.inprocess_publisher import InProcessPublisher
+from adapters.apigateway.local_endpoints import Deliver
 from domain.ports import Publisher
 
 
 def boto3_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
-    from adapters.apigateway_publisher import Boto3Publisher, management_client
+    from adapters.apigateway.boto3_publisher import Boto3Publisher, management_client
 
     client = management_client(endpoint, region, concurrency)
     return Boto3Publisher(client, concurrency)
 
 
 def lean_publisher(endpoint: str, region: str, concurrency: int) -> Publisher:
-    from adapters.lean_publisher import LeanPublisher
+    from adapters.apigateway.lean_publisher import LeanPublisher
 
     publisher: Publisher = LeanPublisher(endpoint, region=region, concurrency=concurrency)
     return publisher

@@ -12,7 +12,7 @@ from domain.ports import ShardDispatcher
 
 
 def dynamo_progress(client: Any, table_name: str) -> Any:
-    from adapters.dynamodb_progress import DynamoProgress
+    from adapters.dynamodb.progress import DynamoProgress
 
     return DynamoProgress(client, table_name)
 
@@ -26,20 +26,20 @@ def sqs_client(region: str) -> Any:
 
 
 def sqs_dispatcher(client: Any, queue_url: str, endpoint: str) -> ShardDispatcher:
-    from adapters.sqs_dispatcher import SqsDispatcher
+    from adapters.sqs.dispatcher import SqsDispatcher
 
     return SqsDispatcher(client, queue_url, endpoint)
 
 
 def local_queue(workers: int, max_receive: int, region: str) -> Any:
-    from adapters.local_dispatcher import LocalQueue
+    from adapters.memory.queue import LocalQueue
     from entrypoints.fanout_worker import handler  # the worker Lambda's own handler
 
     return LocalQueue(handler, workers, max_receive, region=region)
 
 
 def local_dispatcher(queue: Any, endpoint: str) -> ShardDispatcher:
-    from adapters.local_dispatcher import LocalDispatcher
+    from adapters.memory.queue import LocalDispatcher
 
     return LocalDispatcher(queue, endpoint)
 

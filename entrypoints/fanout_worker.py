@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from adapters.shard_messages import decode
+from adapters.sqs.messages import decode
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport
 from entrypoints import container as composition

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapters.jwt_tokens import mint
+    from adapters.tokens.jwt_tokens import mint
     from entrypoints.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
 
     try:

@@ -36,8 +36,8 @@ import boto3  # noqa: E402
 import botocore.session  # noqa: E402
 from results import machine_line, write_section  # noqa: E402  (this script's folder)
 
-from adapters.apigateway_publisher import Boto3Publisher, management_client  # noqa: E402
-from adapters.lean_publisher import LeanPublisher  # noqa: E402
+from adapters.apigateway.boto3_publisher import Boto3Publisher, management_client  # noqa: E402
+from adapters.apigateway.lean_publisher import LeanPublisher  # noqa: E402
 from domain.model import PostOutcome  # noqa: E402
 
 PAYLOAD = b"x" * 100

@@ -79,10 +79,10 @@ def measure(endpoint: str, n: int, runs: int, concurrency: int, batch: int) -> W
     """Median posts/s and CPU ms/post of one worker posting one shard of `n` connections."""
     import botocore.session
 
+    from adapters.apigateway.lean_publisher import LeanPublisher
     from adapters.clock import SystemClock
-    from adapters.lean_publisher import LeanPublisher
-    from adapters.memory_progress import MemoryProgress
-    from adapters.memory_store import MemoryStore
+    from adapters.memory.progress import MemoryProgress
+    from adapters.memory.store import MemoryStore
     from domain.fanout import Fanout
     from domain.model import Connection
     from domain.shard_worker import ShardWorker

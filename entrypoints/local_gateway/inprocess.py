@@ -1,8 +1,8 @@
 """In-process @connections: the handler's posts to this gateway, written without HTTP.
 
 The handler runs on a worker thread of this process, so its publisher can hand a whole batch
-to the gateway's event loop in one hop (adapters/local_endpoints.py, chosen by the container)
-instead of one loopback HTTP request per post. Each post follows the POST handler's rules
+to the gateway's event loop in one hop (adapters/apigateway/local_endpoints.py, chosen by the
+container) instead of one loopback HTTP request per post. Each post follows the POST handler's rules
 (posting.py); the outcomes are what the HTTP API's answers map to. On by default;
 `--no-inprocess` sends them over loopback HTTP, signed, as on AWS. Handlers that build their own
 boto3 client post over HTTP either way.
@@ -15,8 +15,8 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 
-from adapters import local_endpoints
-from adapters.post_outcomes import outcome_of
+from adapters.apigateway import local_endpoints
+from adapters.apigateway.outcomes import outcome_of
 from domain.model import PostOutcome
 from entrypoints.local_gateway.posting import post_to_connection
 from entrypoints.local_gateway.runtime import Runtime

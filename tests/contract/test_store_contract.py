@@ -8,9 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adapters.dynamodb_schema import ensure_table
-from adapters.dynamodb_shards import DynamoShardedStore
-from adapters.memory_store import MemoryStore
+from adapters.dynamodb.schema import ensure_table
+from adapters.dynamodb.shards import DynamoShardedStore
+from adapters.memory.store import MemoryStore
 from domain.errors import UnknownConnection
 from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
 from domain.ports import ConnectionStore, ShardReads

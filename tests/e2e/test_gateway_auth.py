@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from adapters.jwt_tokens import mint
+from adapters.tokens.jwt_tokens import mint
 from tests.e2e.gateway_process import ROOT, Gateway, start_gateway
 from tests.e2e.stub_authorizer import CONTEXT
 

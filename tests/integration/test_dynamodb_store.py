@@ -13,9 +13,9 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from moto import mock_aws
 
-from adapters.dynamodb_batch import BatchRetry
-from adapters.dynamodb_schema import create_table_kwargs, ensure_table
-from adapters.dynamodb_store import DynamoStore
+from adapters.dynamodb.batch import BatchRetry
+from adapters.dynamodb.schema import create_table_kwargs, ensure_table
+from adapters.dynamodb.store import DynamoStore
 from domain.errors import StoreError
 from domain.model import Connection, Identity
 

@@ -56,7 +56,7 @@ def test_the_zip_holds_the_code_and_wheels_but_no_tests_caches_or_tools(package:
     names = [info.filename for info in infos]
     assert names == sorted(names)
     assert {"entrypoints/aws_lambda.py", "entrypoints/authorizer.py", "domain/service.py",
-            "adapters/memory_store.py"} <= set(names)  # fmt: skip
+            "adapters/memory/store.py"} <= set(names)  # fmt: skip
     tops = {name.split("/")[0] for name in names}
     assert {"dependency_injector", "aws_lambda_powertools", "jwt"} <= tops
     assert not tops & {"tests", "loadtests", "infra", "boto3", "botocore", "bin"}

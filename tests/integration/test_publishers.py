@@ -14,15 +14,14 @@ import botocore.session
 import pytest
 from botocore.credentials import RefreshableCredentials
 
-from adapters.apigateway_publisher import Boto3Publisher, management_client
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.lean_publisher import LeanPublisher
-from adapters.memory_store import MemoryStore
-from adapters.sigv4 import BatchSigner
+from adapters.apigateway.boto3_publisher import Boto3Publisher, management_client
+from adapters.apigateway.lean_publisher import LeanPublisher
+from adapters.apigateway.sigv4 import BatchSigner
+from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import MAX_PAYLOAD_BYTES, Connection, PostOutcome
 from domain.ports import Publisher
+from tests.doubles import FakeClock, FakePublisher
 from tests.integration.http_sink import HttpSink
 
 KEY, SECRET, REGION = "AKIDTESTING", "testing-secret", "us-east-1"

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from adapters.dynamodb_progress import DynamoProgress
-from adapters.dynamodb_schema import ensure_table
-from adapters.dynamodb_shards import DynamoShardedStore
+from adapters.dynamodb.progress import DynamoProgress
+from adapters.dynamodb.schema import ensure_table
+from adapters.dynamodb.shards import DynamoShardedStore
 from domain.errors import StoreError
 from domain.model import Connection, FanoutResult
 from domain.shards import Checkpoint

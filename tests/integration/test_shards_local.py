@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.fake_publisher import FakePublisher
-from adapters.local_dispatcher import LocalDispatcher, LocalQueue
-from adapters.shard_messages import decode
+from adapters.memory.queue import LocalDispatcher, LocalQueue
+from adapters.sqs.messages import decode
 from domain.shards import RoomRange, ScanSegment, ShardTask
 from entrypoints import aws_lambda, fanout_worker
 from entrypoints.container import Container, build
 from entrypoints.container_publishers import Publishers
+from tests.doubles import FakePublisher
 from tests.support import LambdaContext, load_event
 
 ENDPOINT = "http://127.0.0.1:9/dev"

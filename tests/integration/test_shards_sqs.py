@@ -16,10 +16,9 @@ from botocore.stub import Stubber
 from dependency_injector import providers
 from moto import mock_aws
 
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_progress import MemoryProgress
-from adapters.shard_messages import decode, encode
-from adapters.sqs_dispatcher import SqsDispatcher
+from adapters.memory.progress import MemoryProgress
+from adapters.sqs.dispatcher import SqsDispatcher
+from adapters.sqs.messages import decode, encode
 from domain.errors import DispatchError, StoreError
 from domain.model import Connection
 from domain.shards import Checkpoint, ScanSegment, ShardTask
@@ -27,6 +26,7 @@ from entrypoints import container as composition
 from entrypoints import fanout_worker
 from entrypoints.container import Container, build
 from entrypoints.container_publishers import Publishers
+from tests.doubles import FakePublisher
 from tests.support import LambdaContext
 
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/dev"

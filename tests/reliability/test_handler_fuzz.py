@@ -19,10 +19,10 @@ from dependency_injector import providers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.fake_publisher import FakePublisher
 from entrypoints import aws_lambda
 from entrypoints.container import build
 from entrypoints.container_publishers import Publishers
+from tests.doubles import FakePublisher
 from tests.reliability.frames import ROUTES, frames, json_values
 from tests.reliability.report import Row, record
 from tests.support import LambdaContext, load_event

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from adapters.dynamodb_items import connection_item, membership_items
-from adapters.dynamodb_schema import ttl_attribute
+from adapters.dynamodb.items import connection_item, membership_items
+from adapters.dynamodb.schema import ttl_attribute
 from domain.model import Connection
 from tests.e2e.gateway_process import Gateway, start_gateway
 from tests.reliability import gateway_checks as checks

@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_store import MemoryStore
+from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import PostOutcome
 from domain.service import Switchboard
+from tests.doubles import FakeClock, FakePublisher
 
 # What `_draw` returns when the parent FakePublisher should answer (200, or 410 once gone).
 PASS: Final = "pass"

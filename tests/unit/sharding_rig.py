@@ -7,10 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_progress import MemoryProgress
-from adapters.memory_store import MemoryStore
+from adapters.memory.progress import MemoryProgress
+from adapters.memory.store import MemoryStore
 from domain.errors import DispatchError
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import MAX_CONNECTION_SECONDS, Connection, PostOutcome
@@ -19,6 +17,7 @@ from domain.service import Switchboard
 from domain.shard_plan import ShardedFanout, ShardPolicy
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport, ShardTask
+from tests.doubles import FakeClock, FakePublisher
 
 
 class ShardableStore(ConnectionStore, ShardReads, Protocol):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from hypothesis import event
 from hypothesis import strategies as st
 
-from adapters.fake_publisher import FakePublisher
 from domain.model import Audience, FanoutResult
+from tests.doubles import FakePublisher
 
 from .sharding_rig import CrashingPublisher, RecordingDispatcher, ShardableStore, World
 

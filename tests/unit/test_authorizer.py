@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from adapters.jwt_tokens import JwtVerifier, mint
+from adapters.tokens.jwt_tokens import JwtVerifier, mint
 from entrypoints import authorizer
 from entrypoints.container import token_verifier
 from entrypoints.settings import AuthSettings, SettingsError

@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_store import MemoryStore
+from adapters.memory.store import MemoryStore
 from domain.errors import StoreError
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import Connection, FanoutResult, PostOutcome
+from tests.doubles import FakeClock, FakePublisher
 
 PAYLOAD = b"hello"
 T, F, R, D = PostOutcome.THROTTLED, PostOutcome.FAILED, PostOutcome.REJECTED, PostOutcome.DELIVERED

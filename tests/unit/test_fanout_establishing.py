@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import random
 
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_store import MemoryStore
+from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout
 from domain.model import Connection
+from tests.doubles import FakeClock, FakePublisher
 
 PAYLOAD = b"hello"
 

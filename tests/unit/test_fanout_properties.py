@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.clock import FakeClock
-from adapters.fake_publisher import FakePublisher
-from adapters.memory_store import MemoryStore
+from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import Connection, FanoutResult, PostOutcome
+from tests.doubles import FakeClock, FakePublisher
 
 PAYLOAD = b"payload"
 ANSWERS = [PostOutcome.THROTTLED, PostOutcome.FAILED, PostOutcome.REJECTED, PostOutcome.DELIVERED]

@@ -8,11 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 
-from adapters import local_endpoints
-from adapters.fake_publisher import FakePublisher
-from adapters.inprocess_publisher import InProcessPublisher
+from adapters.apigateway import local_endpoints
+from adapters.apigateway.inprocess_publisher import InProcessPublisher
 from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
 from entrypoints.container_publishers import Publishers
+from tests.doubles import FakePublisher
 
 ENDPOINT = "http://127.0.0.1:8080/dev"
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.fake_publisher import FakePublisher
 from entrypoints import aws_lambda
 from entrypoints.container import Container, build
 from entrypoints.container_publishers import Publishers
+from tests.doubles import FakePublisher
 from tests.support import LambdaContext, load_event
 
 NOW_MS = int(time.time() * 1000)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.shard_messages import MAX_BODY_BYTES, ShardMessageError, decode, encode
+from adapters.sqs.messages import MAX_BODY_BYTES, ShardMessageError, decode, encode
 from domain.model import MAX_PAYLOAD_BYTES
 from domain.shards import RoomRange, ScanSegment, ShardTask
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from adapters.memory_store import MemoryStore
+from adapters.memory.store import MemoryStore
 
 from .sharding_rig import World
 from .sharding_scenarios import Scenario, check_partition, scenarios

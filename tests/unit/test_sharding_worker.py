@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory_progress import MemoryProgress
+from adapters.memory.progress import MemoryProgress
 from domain.model import FanoutResult
 from domain.shards import Checkpoint, RoomRange, ScanSegment, ShardTask
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.shard_messages import MAX_BODY_BYTES, encode
+from adapters.sqs.messages import MAX_BODY_BYTES, encode
 from domain.errors import DispatchError
 from domain.fanout import RetryPolicy
 from domain.ports import ShardDispatcher

@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.post_outcomes import outcome_of, screened
+from adapters.apigateway.outcomes import outcome_of, screened
 from domain.model import PostOutcome
 from domain.ports import Publisher
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 RESOURCE = "ConnectionsTable"
 # The CloudFormation properties CreateTable accepts as they are; the others (SSESpecification,
 # PointInTimeRecovery...) differ in shape or are not CreateTable's business.

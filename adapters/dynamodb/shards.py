@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from adapters.dynamodb_errors import guarded, store_errors
-from adapters.dynamodb_store import DynamoStore
+from adapters.dynamodb.errors import guarded, store_errors
+from adapters.dynamodb.store import DynamoStore
 from domain.ports import ShardReads
 
 

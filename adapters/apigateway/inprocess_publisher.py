@@ -1,8 +1,8 @@
 """In-process publisher: posts handed to a gateway in this process, with no HTTP in between.
 
 Chosen by the container only when the @connections endpoint is served by this very process
-(`switchboard serve`, see adapters/local_endpoints.py); on AWS there is never one. The outcomes
-are the ones the HTTP API would answer, so the domain cannot tell the difference.
+(`switchboard serve`, see local_endpoints.py); on AWS there is never one. The outcomes are the
+ones the HTTP API would answer, so the domain cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-from adapters.local_endpoints import Deliver
-from adapters.post_outcomes import screened
+from adapters.apigateway.local_endpoints import Deliver
+from adapters.apigateway.outcomes import screened
 from domain.model import PostOutcome
 from domain.ports import Publisher
 

@@ -1,4 +1,7 @@
-"""Fake publisher: records every post; can be told that ids are gone or throttle N times."""
+"""Test doubles of the domain's ports: a publisher that records, a clock that only moves when told.
+
+They live with the tests, never in a package that ships.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from domain.model import PostOutcome
-from domain.ports import Publisher
+from domain.ports import Clock, Publisher
 
 
 class FakePublisher(Publisher):
-    """Delivers by recording: `sent[connection_id]` lists the payloads it received."""
+    """Delivers by recording: `sent[connection_id]` lists the payloads it received; can be told
+    that ids are gone, or to answer the next posts to an id with given outcomes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,3 +53,21 @@ class FakePublisher(Publisher):
                 return outcome
         self.sent[connection_id].append(payload)
         return PostOutcome.DELIVERED
+
+
+class FakeClock(Clock):
+    """Starts at `start`; sleeping advances it at once and records the wait."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.current = start
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.current += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.current += seconds

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from adapters.shard_messages import encode
+from adapters.sqs.messages import encode
 from domain.ports import ShardDispatcher
 from domain.shards import ShardTask
 

@@ -27,8 +27,8 @@ import aiohttp
 import botocore.session
 from yarl import URL
 
-from adapters.post_outcomes import error_type, outcome_of, screened
-from adapters.sigv4 import BatchSigner, CredentialSource, Signed, batch_signer
+from adapters.apigateway.outcomes import error_type, outcome_of, screened
+from adapters.apigateway.sigv4 import BatchSigner, CredentialSource, Signed, batch_signer
 from domain.model import PostOutcome
 from domain.ports import Publisher
 

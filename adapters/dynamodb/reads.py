@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from adapters import dynamodb_items as items
+from adapters.dynamodb import items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from adapters import dynamodb_items as items
-from adapters.dynamodb_batch import BatchRetry, BatchWriter, Request
-from adapters.dynamodb_errors import guarded as _guarded
-from adapters.dynamodb_errors import store_errors as _errors
-from adapters.dynamodb_reads import TableReader
+from adapters.dynamodb import items
+from adapters.dynamodb.batch import BatchRetry, BatchWriter, Request
+from adapters.dynamodb.errors import guarded as _guarded
+from adapters.dynamodb.errors import store_errors as _errors
+from adapters.dynamodb.reads import TableReader
 from domain.errors import StoreError, UnknownConnection
 from domain.model import Connection
 from domain.ports import ConnectionStore

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from adapters import dynamodb_items as items
-from adapters.dynamodb_errors import store_errors
+from adapters.dynamodb import items
+from adapters.dynamodb.errors import store_errors
 from domain.model import FanoutResult
 from domain.ports import ShardProgress
 from domain.shards import Checkpoint

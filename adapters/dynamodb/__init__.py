@@ -1,0 +1,1 @@
+"""DynamoDB: the connections table (store, reads, batch writes, shard checkpoints, schema)."""
