@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from domain.model import Connection, Grant, PostOutcome
-from domain.shards import Checkpoint, ShardTask
+from domain.shards import Checkpoint, Cursor, Part, ShardTask
 
 
 class ConnectionStore(Protocol):
@@ -44,24 +45,19 @@ class ConnectionStore(Protocol):
         ...
 
 
-class ShardReads(Protocol):
-    """The reads that split a broadcast into shards, and let a worker resume one."""
+class AudienceReads(Protocol):
+    """The reads that split a broadcast's audience into parts, and let a worker resume one."""
 
-    def recipient_estimate(self) -> int:
-        """About how many connections there are; may be stale or high (it sizes shards only)."""
+    def audience_estimate(self) -> int:
+        """About how many connections there are; may be stale or high (it sizes parts only)."""
         ...
 
-    def segment_ids(
-        self, now: float, segment: int, total: int, after: str | None = None
-    ) -> Iterator[str]:
-        """The live ids of one of `total` segments, in an order fixed for the segment,
-        after `after` (an id this method yielded before, even one removed since)."""
-        ...
+    def part_ids(self, part: Part, now: float, after: Cursor | None = None) -> Iterator[str]:
+        """The live ids of `part`, reading all pages, in an order fixed for the part, after the
+        cursor `after` (one this method yielded before, even of a connection removed since).
 
-    def room_range_ids(
-        self, room: str, now: float, after: str | None = None, upto: str | None = None
-    ) -> Iterator[str]:
-        """The live members of `room` with after < id <= upto (None: open), ids ascending."""
+        A RoomPart's ids ascend, so a read of a whole room can also plan its ranges.
+        """
         ...
 
 
@@ -117,3 +113,12 @@ class TokenVerifier(Protocol):
     def verify(self, token: str) -> Grant:
         """The token's grant; raises InvalidToken saying what was wrong."""
         ...
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What one storage technology provides: a store package opens all of it at once."""
+
+    connections: ConnectionStore
+    audience: AudienceReads
+    progress: ShardProgress

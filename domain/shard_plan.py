@@ -3,14 +3,14 @@
 The recipients are read lazily. When the read ends within the threshold, the ids already read
 are posted here, as an unsharded broadcast is. Above it, nothing is posted here:
 
-- everyone: shards are the segments of a parallel Scan. Their number is
-  ceil(estimate / shard_size), the estimate being the store's (e.g. DescribeTable's ItemCount)
-  or the ids already seen, whichever is higher. Segments partition the table whatever their
-  number, so a stale estimate costs balance between workers, never coverage.
-- a room: shards are ranges of ids in the room index, (None, b1], (b1, b2], ..., (bk, None),
-  with a boundary every `shard_size` members of an ascending read. The ranges partition the
-  id space, so a member that joins meanwhile still falls in exactly one of them. Tasks are
-  dispatched while the read goes on, so the first workers start before the last page is read.
+- everyone: shards are the parts of everyone (domain/shards.py). Their number is
+  ceil(estimate / shard_size), the estimate being the store's or the ids already seen,
+  whichever is higher. Parts partition everyone whatever their number, so a stale estimate
+  costs balance between workers, never coverage.
+- a room: shards are ranges of member ids, (None, b1], (b1, b2], ..., (bk, None), with a
+  boundary every `shard_size` members of an ascending read. The ranges partition the id space,
+  so a member that joins meanwhile still falls in exactly one of them. Tasks are dispatched
+  while the read goes on, so the first workers start before the last page is read.
 
 Sharded broadcasts are at-least-once: a shard redelivered after a crash re-posts the
 connections whose outcome its checkpoint had not recorded (domain/shard_worker.py), and a
@@ -28,8 +28,8 @@ from itertools import chain, islice
 
 from domain.fanout import Fanout
 from domain.model import Audience, FanoutResult
-from domain.ports import Clock, ConnectionStore, ShardDispatcher, ShardReads
-from domain.shards import Dispatched, RoomRange, ScanSegment, ShardTask
+from domain.ports import AudienceReads, Clock, ConnectionStore, ShardDispatcher
+from domain.shards import Dispatched, EveryonePart, RoomPart, ShardTask
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ShardedFanout:
     def __init__(
         self,
         store: ConnectionStore,
-        reads: ShardReads,
+        reads: AudienceReads,
         fanout: Fanout,
         dispatcher: ShardDispatcher,
         clock: Clock,
@@ -73,7 +73,7 @@ class ShardedFanout:
         if audience.room is None:
             recipients = self._store.connection_ids(now)
         else:  # ascending: the same read both decides and, above the threshold, plans
-            recipients = self._reads.room_range_ids(audience.room, now)
+            recipients = self._reads.part_ids(RoomPart(audience.room), now)
         head = list(islice(recipients, self._policy.threshold + 1))
         if len(head) <= self._policy.threshold:
             return self._fanout.send(payload, head)
@@ -86,10 +86,10 @@ class ShardedFanout:
         return Dispatched(broadcast_id, self._dispatcher.dispatch(tasks), counted.count)
 
     def _segments(self, broadcast_id: str, payload: bytes, seen: int) -> Iterator[ShardTask]:
-        estimate = max(self._reads.recipient_estimate(), seen)
-        total = math.ceil(estimate / self._policy.shard_size)
-        for segment in range(total):
-            yield ShardTask(broadcast_id, segment, ScanSegment(segment, total), payload)
+        estimate = max(self._reads.audience_estimate(), seen)
+        count = math.ceil(estimate / self._policy.shard_size)
+        for index in range(count):
+            yield ShardTask(broadcast_id, index, EveryonePart(index, count), payload)
 
 
 def room_tasks(
@@ -102,11 +102,11 @@ def room_tasks(
     count = index = 0
     for connection_id in ascending_ids:
         if count == shard_size:  # a full range lies behind, and more follows: close it
-            yield ShardTask(broadcast_id, index, RoomRange(room, after, last), payload)
+            yield ShardTask(broadcast_id, index, RoomPart(room, after, last), payload)
             index, after, count = index + 1, last, 0
         count += 1
         last = connection_id
-    yield ShardTask(broadcast_id, index, RoomRange(room, after, None), payload)
+    yield ShardTask(broadcast_id, index, RoomPart(room, after, None), payload)
 
 
 class _Counted(Iterator[str]):

@@ -16,8 +16,8 @@ from itertools import islice
 
 from domain.fanout import Fanout
 from domain.model import FanoutResult
-from domain.ports import Clock, ShardProgress, ShardReads
-from domain.shards import Checkpoint, RoomRange, ShardReport, ShardTask
+from domain.ports import AudienceReads, Clock, ShardProgress
+from domain.shards import Checkpoint, Cursor, ShardReport, ShardTask
 
 
 def _never() -> bool:
@@ -29,7 +29,7 @@ class ShardWorker:
 
     def __init__(
         self,
-        reads: ShardReads,
+        reads: AudienceReads,
         fanout: Fanout,
         progress: ShardProgress,
         clock: Clock,
@@ -72,11 +72,5 @@ class ShardWorker:
         self._progress.save(task.key, replace(checkpoint, done=True))
         return ShardReport(task, checkpoint.settled, True, resumed_after, this_attempt)
 
-    def _ids(self, task: ShardTask, cursor: str | None) -> Iterator[str]:
-        now = self._clock.now()
-        shard = task.shard
-        if isinstance(shard, RoomRange):
-            # The cursor is a member id inside the range, so it is past the range's start.
-            after = shard.after if cursor is None else cursor
-            return self._reads.room_range_ids(shard.room, now, after, shard.upto)
-        return self._reads.segment_ids(now, shard.segment, shard.total, cursor)
+    def _ids(self, task: ShardTask, cursor: Cursor | None) -> Iterator[str]:
+        return self._reads.part_ids(task.part, self._clock.now(), cursor)

@@ -1,9 +1,17 @@
-"""Shards of a broadcast: which connections one fan-out worker posts to, and how far it got.
+"""Shards of a broadcast: which part of its audience one fan-out worker posts to, how far it got.
 
-A shard names a part of the key space, never a list of ids: a parallel Scan segment of the
-table (for everyone) or a range of ids in the room index (for a room). Parts of a key space
-partition it, so every connection falls in exactly one shard, even one that connects while
-the broadcast runs, and a shard message stays small whatever the audience.
+A shard names a part of the audience, never a list of ids: a shard message stays small whatever
+the audience, and parts partition it, so every connection falls in exactly one part, even one
+that connects while the broadcast runs.
+
+- Everyone is split into `count` parts (EveryonePart). The store decides which connections fall
+  in which part, the same way every time it is asked.
+- A room is split into ranges of member ids (RoomPart), which partition the id space.
+
+A worker reads its part in an order the store fixes for it and resumes after a Cursor: the last
+connection it settled. Each store maps parts and cursors onto its own technology
+(adapters/dynamodb: a parallel Scan's segments and its ExclusiveStartKey, the room index's key
+condition; adapters/memory: hash buckets and positions in a sorted list).
 """
 
 from __future__ import annotations
@@ -12,23 +20,27 @@ from dataclasses import dataclass, field
 
 from domain.model import FanoutResult
 
+# Where a read of a part stopped: the id of the last connection settled. A part's read resumes
+# after it, even when that connection has gone since.
+Cursor = str
+
 
 @dataclass(frozen=True)
-class ScanSegment:
-    """Segment `segment` of a parallel Scan in `total` (DynamoDB's Segment, TotalSegments)."""
+class EveryonePart:
+    """Part `index` (from 0) of `count` parts of everyone."""
 
-    segment: int
-    total: int
+    index: int
+    count: int
 
     def __post_init__(self) -> None:
-        if self.total < 1:
-            raise ValueError(f"a scan needs at least 1 segment, not {self.total}")
-        if not 0 <= self.segment < self.total:
-            raise ValueError(f"segment must be in [0, {self.total}), not {self.segment}")
+        if self.count < 1:
+            raise ValueError(f"everyone splits into at least 1 part, not {self.count}")
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"a part's index must be in [0, {self.count}), not {self.index}")
 
 
 @dataclass(frozen=True)
-class RoomRange:
+class RoomPart:
     """The members of `room` whose id is in (after, upto]; None leaves that end open."""
 
     room: str
@@ -39,17 +51,23 @@ class RoomRange:
         if self.after is not None and self.upto is not None and not self.after < self.upto:
             raise ValueError(f"an empty range: ({self.after!r}, {self.upto!r}]")
 
+    def holds(self, connection_id: str) -> bool:
+        """True when the id falls in this part's range."""
+        return (self.after is None or connection_id > self.after) and (
+            self.upto is None or connection_id <= self.upto
+        )
 
-Shard = ScanSegment | RoomRange
+
+Part = EveryonePart | RoomPart
 
 
 @dataclass(frozen=True)
 class ShardTask:
-    """One worker's job: post `payload` (exactly the protocol's bytes) to one shard."""
+    """One worker's job: post `payload` (exactly the protocol's bytes) to one part."""
 
     broadcast_id: str
     index: int
-    shard: Shard
+    part: Part
     payload: bytes
 
     @property
@@ -60,9 +78,9 @@ class ShardTask:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """How far a shard got: the last connection settled, in the shard's read order."""
+    """How far a shard got: the last connection settled, in the part's read order."""
 
-    cursor: str | None = None
+    cursor: Cursor | None = None
     # Counts so far, over every attempt (without ids).
     settled: FanoutResult = field(default_factory=FanoutResult)
     done: bool = False
@@ -75,7 +93,7 @@ class ShardReport:
     task: ShardTask
     result: FanoutResult
     complete: bool
-    resumed_after: str | None = None  # the cursor this attempt started after, if any
+    resumed_after: Cursor | None = None  # the cursor this attempt started after, if any
     # This attempt alone, failed ids included.
     attempt_result: FanoutResult = field(default_factory=FanoutResult)
 

@@ -13,8 +13,8 @@ from aws_lambda_powertools import Logger
 
 from domain.errors import InvalidToken
 from domain.ports import TokenVerifier
+from entrypoints.composition.settings import AuthSettings
 from entrypoints.observability import invocation
-from entrypoints.settings import AuthSettings
 
 logger = Logger(service="switchboard-authorizer")
 _verifier: TokenVerifier | None = None
@@ -24,7 +24,7 @@ def verifier() -> TokenVerifier:
     """Built once per process from the environment (AUTH_* settings)."""
     global _verifier
     if _verifier is None:
-        from entrypoints.container import token_verifier
+        from entrypoints.composition.tokens import token_verifier
 
         _verifier = token_verifier(AuthSettings.from_environ())
     return _verifier

@@ -15,8 +15,8 @@ from domain.ports import Publisher, ShardDispatcher
 from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
 from domain.shards import ShardTask
-from entrypoints import container as composition
-from entrypoints.container_publishers import Publishers
+from entrypoints.composition import container as composition
+from entrypoints.composition.publishers import Publishers
 from entrypoints.events import BadEvent, WebSocketEvent
 from entrypoints.observability import NAMESPACE, add_metric, invocation
 
@@ -27,7 +27,7 @@ QUIET_ROUTES = frozenset(("$connect", "$disconnect"))
 
 
 def container() -> composition.Container:
-    """The process's container (entrypoints/container.py shared), built on first use."""
+    """The process's container (entrypoints/composition/container.py), built on first use."""
     return composition.shared()
 
 

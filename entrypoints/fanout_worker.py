@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from adapters.sqs.messages import decode
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport
-from entrypoints import container as composition
+from entrypoints.composition import container as composition
 from entrypoints.observability import NAMESPACE, add_metric, invocation
 
 # Its own service name: Powertools loggers of one name share state. Under `serve` this handler
@@ -83,7 +83,7 @@ def _report(report: ShardReport, duration_ms: float, where: dict[str, Any]) -> N
         "shard complete" if report.complete else "shard paused",
         extra={
             **where,
-            "shard_spec": repr(report.task.shard),
+            "part": repr(report.task.part),
             "resumed_after": report.resumed_after,
             "delivered": this.delivered,
             "pruned": this.pruned,

@@ -86,7 +86,7 @@ def measure(endpoint: str, n: int, runs: int, concurrency: int, batch: int) -> W
     from domain.fanout import Fanout
     from domain.model import Connection
     from domain.shard_worker import ShardWorker
-    from domain.shards import ScanSegment, ShardTask
+    from domain.shards import EveryonePart, ShardTask
 
     clock, store = SystemClock(), MemoryStore()
     for i in range(n):
@@ -98,7 +98,7 @@ def measure(endpoint: str, n: int, runs: int, concurrency: int, batch: int) -> W
         for run in range(runs + 1):  # the first run warms connections and caches up
             worker = ShardWorker(store, fanout, MemoryProgress(), clock, batch)
             wall, cpu = time.perf_counter(), time.process_time()
-            report = worker.run(ShardTask(f"bench{run}", 0, ScanSegment(0, 1), PAYLOAD))
+            report = worker.run(ShardTask(f"bench{run}", 0, EveryonePart(0, 1), PAYLOAD))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             if report.result.delivered != n:
                 raise SystemExit(f"run {run}: {report.result.delivered} of {n} delivered")

@@ -98,15 +98,6 @@ class DynamoStore(ConnectionStore):
     def connection_ids(self, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_connection_ids(now), "list connections")
 
-    def connection_ids_segment(
-        self, now: float, segment: int, total_segments: int
-    ) -> Iterator[str]:
-        """The live ids in one segment of a parallel Scan (every page of it)."""
-        if not 0 <= segment < total_segments:
-            raise ValueError(f"segment must be in [0, {total_segments}), not {segment}")
-        ids = self._reader.live_connection_ids(now, Segment=segment, TotalSegments=total_segments)
-        return _guarded(ids, f"list connections of segment {segment}/{total_segments}")
-
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_member_ids(room, now), f"list room {room!r}")
 

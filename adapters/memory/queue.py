@@ -15,13 +15,9 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-from adapters.sqs.messages import encode
-from domain.ports import ShardDispatcher
-from domain.shards import ShardTask
 
 log = logging.getLogger(__name__)
 WorkerHandler = Callable[[dict[str, Any], Any], Mapping[str, Any] | None]
@@ -117,21 +113,6 @@ class LocalQueue:
             "eventSourceARN": self._arn,
             "awsRegion": self._region,
         }
-
-
-class LocalDispatcher(ShardDispatcher):
-    """Sends tasks whose posts go to `endpoint` to a LocalQueue."""
-
-    def __init__(self, queue: LocalQueue, endpoint: str) -> None:
-        self._queue = queue
-        self._endpoint = endpoint
-
-    def dispatch(self, tasks: Iterable[ShardTask]) -> int:
-        count = 0
-        for task in tasks:
-            self._queue.send(encode(task, self._endpoint))
-            count += 1
-        return count
 
 
 class LocalContext:

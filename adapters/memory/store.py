@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import zlib
 from collections.abc import Iterator
@@ -9,14 +10,15 @@ from dataclasses import replace
 
 from domain.errors import UnknownConnection
 from domain.model import Connection
-from domain.ports import ConnectionStore, ShardReads
+from domain.ports import AudienceReads, ConnectionStore
+from domain.shards import Cursor, EveryonePart, Part
 
 
-class MemoryStore(ConnectionStore, ShardReads):
+class MemoryStore(ConnectionStore, AudienceReads):
     """Connections by id, and a room index; one lock guards both.
 
-    Shard reads mirror DynamoDB's: a segment holds the ids whose CRC-32 falls in it (stable
-    across processes, unlike hash()), read in ascending id order; room ranges ascend by id.
+    Parts of everyone are hash buckets of the ids (CRC-32: the same in every process, unlike
+    hash()); a part's ids are read as a sorted list, resumed by bisecting it at the cursor.
     """
 
     def __init__(self) -> None:
@@ -67,32 +69,26 @@ class MemoryStore(ConnectionStore, ShardReads):
             ]
         return iter(members)
 
-    def recipient_estimate(self) -> int:
+    def audience_estimate(self) -> int:
         with self._lock:
             return len(self._connections)
 
-    def segment_ids(
-        self, now: float, segment: int, total: int, after: str | None = None
-    ) -> Iterator[str]:
-        if not 0 <= segment < total:
-            raise ValueError(f"segment must be in [0, {total}), not {segment}")
+    def part_ids(self, part: Part, now: float, after: Cursor | None = None) -> Iterator[str]:
         with self._lock:
-            ids = [
-                c.connection_id
-                for c in self._connections.values()
-                if c.is_live(now) and zlib.crc32(c.connection_id.encode()) % total == segment
-            ]
-        return iter(sorted(i for i in ids if after is None or i > after))
-
-    def room_range_ids(
-        self, room: str, now: float, after: str | None = None, upto: str | None = None
-    ) -> Iterator[str]:
-        members = self.room_member_ids(room, now)
-        return iter(
-            sorted(
-                m for m in members if (after is None or m > after) and (upto is None or m <= upto)
-            )
-        )
+            if isinstance(part, EveryonePart):
+                ids = [
+                    cid
+                    for cid, connection in self._connections.items()
+                    if connection.is_live(now) and _bucket(cid, part.count) == part.index
+                ]
+            else:
+                ids = [
+                    cid
+                    for cid in self._rooms.get(part.room, ())
+                    if part.holds(cid) and self._connections[cid].is_live(now)
+                ]
+        ids.sort()
+        return iter(ids[0 if after is None else bisect.bisect_right(ids, after) :])
 
     def _existing(self, connection_id: str) -> Connection:
         connection = self._connections.get(connection_id)
@@ -114,3 +110,7 @@ class MemoryStore(ConnectionStore, ShardReads):
             members.discard(connection_id)
             if not members:
                 del self._rooms[room]
+
+
+def _bucket(connection_id: str, count: int) -> int:
+    return zlib.crc32(connection_id.encode()) % count

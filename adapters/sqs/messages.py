@@ -12,9 +12,9 @@ import binascii
 import json
 from typing import Any, TypeVar
 
-from domain.shards import RoomRange, ScanSegment, Shard, ShardTask
+from domain.shards import EveryonePart, Part, RoomPart, ShardTask
 
-VERSION = 1
+VERSION = 2  # 2: a part of everyone is {part, parts} (1 had a Scan's segment, total)
 T = TypeVar("T")
 # SQS's limit on a message body.
 MAX_BODY_BYTES = 256 * 1024
@@ -32,11 +32,11 @@ def encode(task: ShardTask, endpoint: str) -> str:
         "endpoint": endpoint,
         "payload": base64.b64encode(task.payload).decode("ascii"),
     }
-    shard = task.shard
-    if isinstance(shard, ScanSegment):
-        body.update(segment=shard.segment, total=shard.total)
+    part = task.part
+    if isinstance(part, EveryonePart):
+        body.update(part=part.index, parts=part.count)
     else:
-        body.update(room=shard.room, after=shard.after, upto=shard.upto)
+        body.update(room=part.room, after=part.after, upto=part.upto)
     text = json.dumps(body, separators=(",", ":"))
     if len(text.encode()) > MAX_BODY_BYTES:
         raise ShardMessageError(f"a shard message of {len(text)} bytes exceeds SQS's 256 KB")
@@ -58,24 +58,24 @@ def decode(text: str) -> tuple[ShardTask, str]:
     except binascii.Error as error:
         raise ShardMessageError(f"the payload is not base64: {error}") from None
     task = ShardTask(
-        _field(body, "broadcast", str), _field(body, "index", int), _shard(body), payload
+        _field(body, "broadcast", str), _field(body, "index", int), _part(body), payload
     )
     return task, _field(body, "endpoint", str)
 
 
-def _shard(body: dict[str, Any]) -> Shard:
+def _part(body: dict[str, Any]) -> Part:
     try:
-        if "segment" in body:
-            return ScanSegment(_field(body, "segment", int), _field(body, "total", int))
+        if "part" in body:
+            return EveryonePart(_field(body, "part", int), _field(body, "parts", int))
         if "room" in body:
             after, upto = body.get("after"), body.get("upto")
             for name, value in (("after", after), ("upto", upto)):
                 if value is not None and not isinstance(value, str):
                     raise ShardMessageError(f"{name!r} must be a string or null")
-            return RoomRange(_field(body, "room", str), after, upto)
-    except ValueError as error:  # the shard's own checks (a segment out of range...)
+            return RoomPart(_field(body, "room", str), after, upto)
+    except ValueError as error:  # the part's own checks (an index out of range...)
         raise ShardMessageError(str(error)) from None
-    raise ShardMessageError("the body names neither a segment nor a room")
+    raise ShardMessageError("the body names neither a part of everyone nor a room")
 
 
 def _field(body: dict[str, Any], name: str, kind: type[T]) -> T:

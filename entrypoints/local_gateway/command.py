@@ -14,6 +14,7 @@ from collections.abc import MutableMapping
 from entrypoints.local_gateway import ids
 from entrypoints.local_gateway.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.events import Stage
+from entrypoints.local_gateway.fanout_queue import serving_fanout_queue
 from entrypoints.local_gateway.faults import DisconnectDrops
 from entrypoints.local_gateway.handlers import HandlerError, load_handler
 from entrypoints.local_gateway.inprocess import serving_locally
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             stack.enter_context(
                 prepared_store(os.environ, args.store, args.dynamodb_endpoint, table, region)
             )
+            stack.enter_context(serving_fanout_queue(region))
             gateway = _build(args, sock, region)
         except (HandlerError, StoreSetupError, ValueError) as exc:
             print(f"switchboard serve: {exc}", file=sys.stderr)

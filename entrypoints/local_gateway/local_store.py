@@ -42,7 +42,7 @@ def prepared_store(
 def _ensure_table(endpoint: str, table: str, region: str) -> None:
     import boto3
 
-    from adapters.dynamodb.schema import ensure_table
+    from infra.tables import ensure_table
 
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
     try:

@@ -1,4 +1,4 @@
-"""One behaviour suite for every ConnectionStore adapter: in memory, and DynamoDB under moto."""
+"""One behaviour suite for every storage adapter: in memory, and DynamoDB under moto."""
 
 from __future__ import annotations
 
@@ -8,38 +8,54 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adapters.dynamodb.schema import ensure_table
-from adapters.dynamodb.shards import DynamoShardedStore
-from adapters.memory.store import MemoryStore
+from adapters import memory
+from adapters.dynamodb.audience import DynamoAudience
+from adapters.dynamodb.progress import DynamoProgress
+from adapters.dynamodb.store import DynamoStore
 from domain.errors import UnknownConnection
 from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
-from domain.ports import ConnectionStore, ShardReads
+from domain.ports import AudienceReads, ConnectionStore, Storage
+from domain.shards import EveryonePart, RoomPart
+from infra.tables import ensure_table
 
 T0_MS = 1_700_000_000_000
 T0 = T0_MS // 1000
 EXPIRES = T0 + MAX_CONNECTION_SECONDS
 
 
-def _memory() -> Iterator[ConnectionStore]:
-    yield MemoryStore()
+def _memory() -> Iterator[Storage]:
+    yield memory.open_storage()
 
 
-def _dynamodb() -> Iterator[ConnectionStore]:
+def _dynamodb() -> Iterator[Storage]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        ensure_table(client, "contract-connections")
+        table = "contract-connections"
+        ensure_table(client, table)
         # A small page, so that every read in this suite crosses page boundaries too.
-        yield DynamoShardedStore(client, "contract-connections", page_limit=3)
+        yield Storage(
+            connections=DynamoStore(client, table, page_limit=3),
+            audience=DynamoAudience(client, table, page_limit=3),
+            progress=DynamoProgress(client, table),
+        )
 
 
 @pytest.fixture(params=[_memory, _dynamodb], ids=["memory", "dynamodb"])
-def store(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConnectionStore]:
+def storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Storage]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(name, "testing")  # never real credentials, even by mistake
-    factory: Callable[[], Iterator[ConnectionStore]] = request.param
+    factory: Callable[[], Iterator[Storage]] = request.param
     yield from factory()
+
+
+@pytest.fixture
+def store(storage: Storage) -> ConnectionStore:
+    return storage.connections
+
+
+@pytest.fixture
+def reads(storage: Storage) -> AudienceReads:
+    return storage.audience
 
 
 def opened(cid: str, at_ms: int = T0_MS, identity: Identity | None = None) -> Connection:
@@ -162,62 +178,57 @@ def test_identity_round_trips(store: ConnectionStore, identity: Identity | None)
     assert store.join("a=", "lobby").identity == identity
 
 
-# --- The reads of sharded broadcasts (ShardReads), which both stores implement -------------
-
-
-def shard_reads(store: ConnectionStore) -> ShardReads:
-    assert isinstance(store, MemoryStore | DynamoShardedStore)
-    return store
+# --- The reads of sharded broadcasts (AudienceReads) ------------------------------------------
 
 
 @pytest.mark.parametrize("total", [1, 2, 3, 7])
-def test_segments_partition_the_live_connections(store: ConnectionStore, total: int) -> None:
-    reads = shard_reads(store)
+def test_parts_of_everyone_partition_the_live_connections(
+    store: ConnectionStore, reads: AudienceReads, total: int
+) -> None:
     for n in range(12):
         store.add(opened(f"c{n:02}="))
     store.add(opened("old=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))
-    parts = [list(reads.segment_ids(T0, s, total)) for s in range(total)]
+    parts = [list(reads.part_ids(EveryonePart(s, total), T0)) for s in range(total)]
     assert sorted(c for part in parts for c in part) == [f"c{n:02}=" for n in range(12)]
-    with pytest.raises(ValueError, match="segment must be in"):
-        list(reads.segment_ids(T0, total, total))
 
 
-def test_a_segment_resumes_after_any_id_it_yielded_even_one_removed(
-    store: ConnectionStore,
+def test_a_part_resumes_after_any_cursor_it_yielded_even_one_removed(
+    store: ConnectionStore, reads: AudienceReads
 ) -> None:
-    reads = shard_reads(store)
     for n in range(10):
         store.add(opened(f"c{n:02}="))
-    order = list(reads.segment_ids(T0, 0, 1))
-    assert list(reads.segment_ids(T0, 0, 1)) == order  # a fixed order
+    order = list(reads.part_ids(EveryonePart(0, 1), T0))
+    assert list(reads.part_ids(EveryonePart(0, 1), T0)) == order  # a fixed order
     for i, cursor in enumerate(order):
-        assert list(reads.segment_ids(T0, 0, 1, after=cursor)) == order[i + 1 :]
+        assert list(reads.part_ids(EveryonePart(0, 1), T0, cursor)) == order[i + 1 :]
     store.remove(order[4])
-    assert list(reads.segment_ids(T0, 0, 1, after=order[4])) == order[5:]
+    assert list(reads.part_ids(EveryonePart(0, 1), T0, order[4])) == order[5:]
 
 
-def test_room_ranges_ascend_within_their_bounds_and_skip_the_expired(
-    store: ConnectionStore,
+def test_room_parts_ascend_within_their_bounds_and_skip_the_expired(
+    store: ConnectionStore, reads: AudienceReads
 ) -> None:
-    reads = shard_reads(store)
     for n in (5, 1, 9, 3, 7):
         store.add(opened(f"c{n}="))
         store.join(f"c{n}=", "lobby")
     store.add(opened("c4=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))
     store.join("c4=", "lobby")
     store.add(opened("c2="))  # not a member
-    assert list(reads.room_range_ids("lobby", T0)) == ["c1=", "c3=", "c5=", "c7=", "c9="]
-    assert list(reads.room_range_ids("lobby", T0, "c3=", "c7=")) == ["c5=", "c7="]
-    assert list(reads.room_range_ids("lobby", T0, "c2=", "c6=")) == ["c3=", "c5="]
-    assert list(reads.room_range_ids("lobby", T0, upto="c3=")) == ["c1=", "c3="]
-    assert list(reads.room_range_ids("lobby", T0, after="c7=")) == ["c9="]
-    assert list(reads.room_range_ids("nobody-here", T0)) == []
+    assert list(reads.part_ids(RoomPart("lobby"), T0)) == ["c1=", "c3=", "c5=", "c7=", "c9="]
+    assert list(reads.part_ids(RoomPart("lobby", "c3=", "c7="), T0)) == ["c5=", "c7="]
+    assert list(reads.part_ids(RoomPart("lobby", "c2=", "c6="), T0)) == ["c3=", "c5="]
+    assert list(reads.part_ids(RoomPart("lobby", None, "c3="), T0)) == ["c1=", "c3="]
+    assert list(reads.part_ids(RoomPart("lobby", "c7="), T0)) == ["c9="]
+    assert list(reads.part_ids(RoomPart("nobody-here"), T0)) == []
+    # A cursor inside the range resumes after it, up to the range's end.
+    assert list(reads.part_ids(RoomPart("lobby", "c1=", "c7="), T0, "c3=")) == ["c5=", "c7="]
 
 
-def test_the_recipient_estimate_counts_at_least_the_connections(store: ConnectionStore) -> None:
-    reads = shard_reads(store)
-    assert reads.recipient_estimate() == 0
+def test_the_audience_estimate_counts_at_least_the_connections(
+    store: ConnectionStore, reads: AudienceReads
+) -> None:
+    assert reads.audience_estimate() == 0
     for n in range(5):
         store.add(opened(f"c{n}=", identity=None))
         store.join(f"c{n}=", "lobby")
-    assert reads.recipient_estimate() >= 5
+    assert reads.audience_estimate() >= 5

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
 from domain.errors import InvalidToken
-from entrypoints.container import token_verifier
-from entrypoints.settings import AuthSettings
+from entrypoints.composition.settings import AuthSettings
+from entrypoints.composition.tokens import token_verifier
 
 CLAIMS = {"sub": "carol", "rooms": ["public:*"], "iss": "switchboard", "aud": "switchboard"}
 

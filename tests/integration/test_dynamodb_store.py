@@ -14,10 +14,10 @@ from botocore.config import Config
 from moto import mock_aws
 
 from adapters.dynamodb.batch import BatchRetry
-from adapters.dynamodb.schema import create_table_kwargs, ensure_table
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import StoreError
 from domain.model import Connection, Identity
+from infra.tables import create_table_kwargs, ensure_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -146,16 +146,6 @@ def test_pages_end_at_one_megabyte_too(client: DynamoDBClient) -> None:
     calls = Calls(client)
     assert sorted(store.connection_ids(NOW)) == [f"c{n:04}=" for n in range(30)]
     assert calls.names().count("Scan") >= 3
-
-
-def test_parallel_scan_segments_cover_every_connection_once(client: DynamoDBClient) -> None:
-    store = DynamoStore(client, TABLE, page_limit=4)
-    add_many(store, 40)
-    segments = [list(store.connection_ids_segment(NOW, s, 3)) for s in range(3)]
-    found = [cid for segment in segments for cid in segment]
-    assert sorted(found) == [f"c{n:04}=" for n in range(40)]
-    with pytest.raises(ValueError, match="segment must be in"):
-        store.connection_ids_segment(NOW, 3, 3)
 
 
 def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient) -> None:

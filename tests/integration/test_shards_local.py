@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 
-from adapters.memory.queue import LocalDispatcher, LocalQueue
+from adapters.memory.dispatcher import LocalDispatcher, serve_queue
+from adapters.memory.queue import LocalQueue
 from adapters.sqs.messages import decode
-from domain.shards import RoomRange, ScanSegment, ShardTask
-from entrypoints import aws_lambda, fanout_worker
-from entrypoints.container import Container, build
-from entrypoints.container_publishers import Publishers
+from domain.errors import DispatchError
+from domain.shards import EveryonePart, RoomPart, ShardTask
+from entrypoints import aws_lambda
+from entrypoints.composition.container import Container, build
+from entrypoints.composition.publishers import Publishers
+from entrypoints.local_gateway.fanout_queue import serving_fanout_queue
 from tests.doubles import FakePublisher
 from tests.support import LambdaContext, load_event
 
@@ -22,21 +25,22 @@ ENDPOINT = "http://127.0.0.1:9/dev"
 
 
 @pytest.fixture
-def app() -> Iterator[tuple[Container, FakePublisher]]:
-    container = build(
-        {
-            "STORE": "memory",
-            "AWS_REGION": "eu-west-1",
-            "SHARD_THRESHOLD": "5",
-            "SHARD_SIZE": "4",
-            "SHARD_WORKERS": "3",
-        }
-    )
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Container, FakePublisher, LocalQueue]]:
+    settings = {
+        "STORE": "memory",
+        "AWS_REGION": "eu-west-1",
+        "SHARD_THRESHOLD": "5",
+        "SHARD_SIZE": "4",
+        "SHARD_WORKERS": "3",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    container = build(settings)
     fake = FakePublisher()
     container.publishers.override(providers.Singleton(Publishers, factory=lambda endpoint: fake))
     aws_lambda.reset_container(container)
-    yield container, fake
-    container.local_queue().close()
+    with serving_fanout_queue("eu-west-1") as queue:  # as `serve` runs it
+        yield container, fake, queue
     aws_lambda.reset_container(None)
 
 
@@ -46,9 +50,9 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_broadcast_above_the_threshold_reaches_everyone_once_through_shards(
-    app: tuple[Container, FakePublisher],
+    app: tuple[Container, FakePublisher, LocalQueue],
 ) -> None:
-    container, fake = app
+    container, fake, queue = app
     assert container.config.dispatch() == "local"  # no queue, not in Lambda
     now_ms = int(time.time() * 1000)
     members = [f"c{n:02}=" for n in range(30)]
@@ -62,7 +66,6 @@ def test_a_broadcast_above_the_threshold_reaches_everyone_once_through_shards(
     assert invoke(event)["statusCode"] == 200
     event = load_event("message", connectionId="c00=", routeKey="$default")
     invoke(event | {"body": "to everyone"})
-    queue = container.local_queue()
     assert queue.drain(timeout=30)
     assert queue.sent == 3 + 8  # the room: 12 members / 4; everyone: 30 / 4, rounded up
     # Shards of two broadcasts run side by side: each arrives once, in either order.
@@ -71,7 +74,7 @@ def test_a_broadcast_above_the_threshold_reaches_everyone_once_through_shards(
         cid: [b"to everyone", b"to the room"] if cid in members[:12] else [b"to everyone"]
         for cid in members
     }
-    assert list(container.local_queue().dead_letters) == []
+    assert list(queue.dead_letters) == []
 
 
 def test_a_failing_shard_is_delivered_again_then_dead_lettered() -> None:
@@ -86,11 +89,15 @@ def test_a_failing_shard_is_delivered_again_then_dead_lettered() -> None:
         return {"batchItemFailures": []}
 
     queue = LocalQueue(broken_worker, workers=2, max_receive=4, redelivery_delay=0)
-    bad = ShardTask("bad", 0, RoomRange("lobby"), b"x")
-    good = ShardTask("good", 0, ScanSegment(0, 1), b"y")
-    assert LocalDispatcher(queue, ENDPOINT).dispatch([bad, good]) == 2
-    assert queue.drain(timeout=30)
-    queue.close()
+    bad = ShardTask("bad", 0, RoomPart("lobby"), b"x")
+    good = ShardTask("good", 0, EveryonePart(0, 1), b"y")
+    serve_queue(queue)
+    try:
+        assert LocalDispatcher(ENDPOINT).dispatch([bad, good]) == 2
+        assert queue.drain(timeout=30)
+    finally:
+        serve_queue(None)
+        queue.close()
     by_task = [(decode(r["body"])[0].broadcast_id, r["attributes"]) for r in calls]
     bad_receives = [a["ApproximateReceiveCount"] for b, a in by_task if b == "bad"]
     assert bad_receives == ["1", "2", "3", "4"]
@@ -99,12 +106,16 @@ def test_a_failing_shard_is_delivered_again_then_dead_lettered() -> None:
 
 
 def test_the_worker_handler_takes_the_local_queue_s_events(
-    app: tuple[Container, FakePublisher],
+    app: tuple[Container, FakePublisher, LocalQueue],
 ) -> None:
-    container, fake = app
+    container, fake, queue = app
     container.store()  # the same store the worker reads
-    queue = LocalQueue(fanout_worker.handler, workers=1, max_receive=1, redelivery_delay=0)
-    LocalDispatcher(queue, ENDPOINT).dispatch([ShardTask("b", 0, ScanSegment(0, 1), b"z")])
+    LocalDispatcher(ENDPOINT).dispatch([ShardTask("b", 0, EveryonePart(0, 1), b"z")])
     assert queue.drain(timeout=30)
-    queue.close()
     assert list(queue.dead_letters) == [] and fake.sent == {}
+
+
+def test_without_a_local_queue_a_local_dispatch_fails_saying_why() -> None:
+    with pytest.raises(DispatchError, match="no local fan-out queue") as raised:
+        LocalDispatcher(ENDPOINT).dispatch([ShardTask("b", 0, EveryonePart(0, 1), b"z")])
+    assert (raised.value.sent, raised.value.failed) == (0, 1)

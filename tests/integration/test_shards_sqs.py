@@ -21,11 +21,11 @@ from adapters.sqs.dispatcher import SqsDispatcher
 from adapters.sqs.messages import decode, encode
 from domain.errors import DispatchError, StoreError
 from domain.model import Connection
-from domain.shards import Checkpoint, ScanSegment, ShardTask
-from entrypoints import container as composition
+from domain.shards import Checkpoint, EveryonePart, ShardTask
 from entrypoints import fanout_worker
-from entrypoints.container import Container, build
-from entrypoints.container_publishers import Publishers
+from entrypoints.composition import container as composition
+from entrypoints.composition.container import Container, build
+from entrypoints.composition.publishers import Publishers
 from tests.doubles import FakePublisher
 from tests.support import LambdaContext
 
@@ -36,7 +36,7 @@ REGION = "us-east-1"
 def task(
     index: int, total: int = 30, payload: bytes = b"hello", broadcast: str = "b1"
 ) -> ShardTask:
-    return ShardTask(broadcast, index, ScanSegment(index % total, total), payload)
+    return ShardTask(broadcast, index, EveryonePart(index % total, total), payload)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from entrypoints.settings import AuthSettings, Settings
+from entrypoints.composition.settings import AuthSettings, Settings
 from infra.cfn_yaml import load_template
 
 ROUTES = {"$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami"}

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from entrypoints import aws_lambda
-from entrypoints.container import build
-from entrypoints.container_publishers import Publishers
+from entrypoints.composition.container import build
+from entrypoints.composition.publishers import Publishers
 from tests.doubles import FakePublisher
 from tests.reliability.frames import ROUTES, frames, json_values
 from tests.reliability.report import Row, record

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from adapters.dynamodb.items import connection_item, membership_items
-from adapters.dynamodb.schema import ttl_attribute
 from domain.model import Connection
+from infra.tables import ttl_attribute
 from tests.e2e.gateway_process import Gateway, start_gateway
 from tests.reliability import gateway_checks as checks
 from tests.reliability.report import Row, record

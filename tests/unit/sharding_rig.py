@@ -5,23 +5,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from adapters.memory.progress import MemoryProgress
-from adapters.memory.store import MemoryStore
+from adapters import memory
 from domain.errors import DispatchError
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import MAX_CONNECTION_SECONDS, Connection, PostOutcome
-from domain.ports import ConnectionStore, ShardDispatcher, ShardReads
+from domain.ports import AudienceReads, ConnectionStore, ShardDispatcher, ShardProgress, Storage
 from domain.service import Switchboard
 from domain.shard_plan import ShardedFanout, ShardPolicy
 from domain.shard_worker import ShardWorker
 from domain.shards import ShardReport, ShardTask
 from tests.doubles import FakeClock, FakePublisher
-
-
-class ShardableStore(ConnectionStore, ShardReads, Protocol):
-    """A store with the shard reads too: both of ours are."""
 
 
 class RecordingDispatcher(ShardDispatcher):
@@ -65,14 +59,25 @@ class CrashingPublisher(FakePublisher):
 
 @dataclass
 class World:
-    """One store, publisher, clock and checkpoint store, shared by planner and workers."""
+    """One storage, publisher and clock, shared by planner and workers."""
 
-    store: ShardableStore = field(default_factory=MemoryStore)
+    storage: Storage = field(default_factory=memory.open_storage)
     publisher: FakePublisher = field(default_factory=FakePublisher)
     clock: FakeClock = field(default_factory=FakeClock)
-    progress: MemoryProgress = field(default_factory=MemoryProgress)
     dispatcher: RecordingDispatcher = field(default_factory=RecordingDispatcher)
     ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def store(self) -> ConnectionStore:
+        return self.storage.connections
+
+    @property
+    def audience(self) -> AudienceReads:
+        return self.storage.audience
+
+    @property
+    def progress(self) -> ShardProgress:
+        return self.storage.progress
 
     def connect(
         self, *connection_ids: str, rooms: Iterable[str] = (), expired: bool = False
@@ -90,7 +95,7 @@ class World:
     def planner(self, threshold: int, shard_size: int) -> ShardedFanout:
         return ShardedFanout(
             self.store,
-            self.store,
+            self.audience,
             self.fanout(),
             self.dispatcher,
             self.clock,
@@ -103,7 +108,7 @@ class World:
         return Switchboard(self.store, self.fanout(), self.clock, sharding)
 
     def worker(self, batch_size: int = 3) -> ShardWorker:
-        return ShardWorker(self.store, self.fanout(), self.progress, self.clock, batch_size)
+        return ShardWorker(self.audience, self.fanout(), self.progress, self.clock, batch_size)
 
     def run_all(self, batch_size: int = 3) -> list[ShardReport]:
         """Every recorded task, once each, to completion."""

@@ -9,9 +9,10 @@ from hypothesis import event
 from hypothesis import strategies as st
 
 from domain.model import Audience, FanoutResult
+from domain.ports import Storage
 from tests.doubles import FakePublisher
 
-from .sharding_rig import CrashingPublisher, RecordingDispatcher, ShardableStore, World
+from .sharding_rig import CrashingPublisher, RecordingDispatcher, World
 
 # API Gateway's ids are base64 (URL-safe alphabet); short ones collide in order more often.
 connection_ids = st.text(alphabet="ABCXYZabcxyz0189-_", min_size=1, max_size=5).map(
@@ -55,17 +56,17 @@ def scenarios(draw: st.DrawFn, max_connections: int = 60) -> Scenario:
     )
 
 
-def check_partition(store: ShardableStore, s: Scenario) -> None:
+def check_partition(storage: Storage, s: Scenario) -> None:
     """Plan the broadcast, let connections arrive, run every shard (again after each crash):
     every live member hears it, non-members never do, and only a post whose outcome was
     unknown (the worker died after posting) is ever heard twice."""
     publisher = CrashingPublisher(s.crash_on, s.crash_after_posting)
-    w = World(store=store, publisher=FakePublisher(), dispatcher=RecordingDispatcher())
+    w = World(storage=storage, publisher=FakePublisher(), dispatcher=RecordingDispatcher())
     w.connect(*(c for c in s.members if c not in s.expired), rooms=["lobby"])
     w.connect(*s.expired, rooms=["lobby"], expired=True)
     for c, in_room in s.members.items():
         if not in_room:
-            store.leave(c, "lobby")
+            w.store.leave(c, "lobby")
     live = s.audience({c: r for c, r in s.members.items() if c not in s.expired})
     result = w.planner(s.threshold, s.shard_size).send(b"m", Audience(s.room))
     event("in-process" if isinstance(result, FanoutResult) else "sharded")

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.tokens.jwt_tokens import JwtVerifier, mint
 from entrypoints import authorizer
-from entrypoints.container import token_verifier
-from entrypoints.settings import AuthSettings, SettingsError
+from entrypoints.composition.settings import AuthSettings, SettingsError
+from entrypoints.composition.tokens import token_verifier
 from tests.support import LambdaContext, load_event
 
 SECRET = "s3cret-for-tests-only-0123456789abcdef"

@@ -11,7 +11,7 @@ import pytest
 from adapters.apigateway import local_endpoints
 from adapters.apigateway.inprocess_publisher import InProcessPublisher
 from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
-from entrypoints.container_publishers import Publishers
+from entrypoints.composition.publishers import Publishers
 from tests.doubles import FakePublisher
 
 ENDPOINT = "http://127.0.0.1:8080/dev"

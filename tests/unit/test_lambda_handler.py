@@ -13,8 +13,8 @@ import pytest
 from dependency_injector import providers
 
 from entrypoints import aws_lambda
-from entrypoints.container import Container, build
-from entrypoints.container_publishers import Publishers
+from entrypoints.composition.container import Container, build
+from entrypoints.composition.publishers import Publishers
 from tests.doubles import FakePublisher
 from tests.support import LambdaContext, load_event
 

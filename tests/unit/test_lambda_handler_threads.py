@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from entrypoints import aws_lambda
-from entrypoints.container import build
+from entrypoints.composition.container import build
 from tests.support import LambdaContext, load_event
 
 THREADS = 8

@@ -8,7 +8,7 @@ import pytest
 
 from domain.model import Audience, FanoutResult
 from domain.shard_plan import ShardPolicy
-from domain.shards import Dispatched, RoomRange, ScanSegment
+from domain.shards import Dispatched, EveryonePart, RoomPart
 
 from .sharding_rig import RecordingDispatcher, World
 
@@ -27,18 +27,18 @@ def test_an_audience_within_the_threshold_is_posted_in_process() -> None:
     assert w.received() == dict.fromkeys(ids(10), 1)
 
 
-def test_everyone_above_the_threshold_becomes_scan_segments_and_nothing_is_posted_here() -> None:
+def test_everyone_above_the_threshold_becomes_parts_and_nothing_is_posted_here() -> None:
     w = World()
     w.connect(*ids(25))
     result = w.planner(threshold=10, shard_size=4).send(b"hi", Audience())
-    assert result == Dispatched("b0", 7, 11)  # ceil(25 / 4) segments; 11 ids read to decide
+    assert result == Dispatched("b0", 7, 11)  # ceil(25 / 4) parts; 11 ids read to decide
     assert w.received() == {}
-    assert [t.shard for t in w.dispatcher.tasks] == [ScanSegment(s, 7) for s in range(7)]
+    assert [t.part for t in w.dispatcher.tasks] == [EveryonePart(s, 7) for s in range(7)]
     assert {(t.broadcast_id, t.payload) for t in w.dispatcher.tasks} == {("b0", b"hi")}
     assert [t.index for t in w.dispatcher.tasks] == list(range(7))
 
 
-def test_the_segment_count_uses_the_ids_seen_when_the_estimate_is_low() -> None:
+def test_the_part_count_uses_the_ids_seen_when_the_estimate_is_low() -> None:
     w = World()
     w.connect(*ids(30))
     w.connect(*ids(30, "old"), expired=True)  # counted by the estimate, not live
@@ -54,10 +54,10 @@ def test_a_room_above_the_threshold_becomes_contiguous_id_ranges() -> None:
     w.connect(*ids(5, "z"))  # not in the room
     result = w.planner(threshold=3, shard_size=4).send(b"r", Audience("lobby"))
     assert result == Dispatched("b0", 3, 10)
-    assert [t.shard for t in w.dispatcher.tasks] == [
-        RoomRange("lobby", None, members[3]),
-        RoomRange("lobby", members[3], members[7]),
-        RoomRange("lobby", members[7], None),
+    assert [t.part for t in w.dispatcher.tasks] == [
+        RoomPart("lobby", None, members[3]),
+        RoomPart("lobby", members[3], members[7]),
+        RoomPart("lobby", members[7], None),
     ]
 
 
@@ -66,9 +66,9 @@ def test_a_room_of_an_exact_multiple_has_no_empty_last_range() -> None:
     members = ids(8)
     w.connect(*members, rooms=["lobby"])
     w.planner(threshold=1, shard_size=4).send(b"r", Audience("lobby"))
-    assert [t.shard for t in w.dispatcher.tasks] == [
-        RoomRange("lobby", None, members[3]),
-        RoomRange("lobby", members[3], None),
+    assert [t.part for t in w.dispatcher.tasks] == [
+        RoomPart("lobby", None, members[3]),
+        RoomPart("lobby", members[3], None),
     ]
 
 
@@ -99,10 +99,10 @@ def test_a_policy_needs_positive_bounds(threshold: int, shard_size: int) -> None
         ShardPolicy(threshold, shard_size)
 
 
-def test_shards_refuse_impossible_parts_of_the_key_space() -> None:
-    with pytest.raises(ValueError, match=r"segment must be in \[0, 3\)"):
-        ScanSegment(3, 3)
-    with pytest.raises(ValueError, match="at least 1 segment"):
-        ScanSegment(0, 0)
+def test_shards_refuse_impossible_parts() -> None:
+    with pytest.raises(ValueError, match=r"index must be in \[0, 3\)"):
+        EveryonePart(3, 3)
+    with pytest.raises(ValueError, match="at least 1 part"):
+        EveryonePart(0, 0)
     with pytest.raises(ValueError, match="an empty range"):
-        RoomRange("lobby", "b=", "a=")
+        RoomPart("lobby", "b=", "a=")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.composition.settings import Settings, SettingsError
 
 QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/fanout"
 

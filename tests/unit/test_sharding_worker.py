@@ -6,7 +6,7 @@ import pytest
 
 from adapters.memory.progress import MemoryProgress
 from domain.model import FanoutResult
-from domain.shards import Checkpoint, RoomRange, ScanSegment, ShardTask
+from domain.shards import Checkpoint, EveryonePart, RoomPart, ShardTask
 
 from .sharding_rig import CrashingPublisher, World
 
@@ -16,7 +16,7 @@ def ids(n: int, prefix: str = "c") -> list[str]:
 
 
 def everyone(index: int = 0, total: int = 1, payload: bytes = b"hi") -> ShardTask:
-    return ShardTask("b1", index, ScanSegment(index, total), payload)
+    return ShardTask("b1", index, EveryonePart(index, total), payload)
 
 
 def test_a_segment_is_posted_once_each_with_a_checkpoint_after_every_batch() -> None:
@@ -41,7 +41,7 @@ def test_a_room_range_reaches_only_its_members_in_the_range() -> None:
     w = World()
     w.connect(*ids(10), rooms=["lobby"])
     w.connect(*ids(3, "x"))
-    task = ShardTask("b1", 1, RoomRange("lobby", "c0002=", "c0006="), b"r")
+    task = ShardTask("b1", 1, RoomPart("lobby", "c0002=", "c0006="), b"r")
     w.worker().run(task)
     assert w.received() == dict.fromkeys(["c0003=", "c0004=", "c0005=", "c0006="], 1)
 
@@ -84,7 +84,7 @@ def test_gone_connections_are_pruned_and_counted_per_shard() -> None:
     w = World()
     w.connect(*ids(5), rooms=["lobby"])
     w.publisher.mark_gone("c0001=", "c0003=")
-    report = w.worker().run(ShardTask("b1", 0, RoomRange("lobby"), b"r"))
+    report = w.worker().run(ShardTask("b1", 0, RoomPart("lobby"), b"r"))
     assert (report.result.delivered, report.result.pruned) == (3, 2)
     assert w.store.get("c0001=") is None
     assert list(w.store.room_member_ids("lobby", w.clock.now())) != []
@@ -94,7 +94,7 @@ def test_a_member_who_left_before_the_worker_ran_is_not_posted_to() -> None:
     w = World()
     w.connect(*ids(4), rooms=["lobby"])
     w.store.leave("c0002=", "lobby")
-    w.worker().run(ShardTask("b1", 0, RoomRange("lobby"), b"r"))
+    w.worker().run(ShardTask("b1", 0, RoomPart("lobby"), b"r"))
     assert set(w.received()) == {"c0000=", "c0001=", "c0003="}
 
 

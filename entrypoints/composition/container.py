@@ -1,56 +1,45 @@
-"""The composition root: the only module that names concrete adapters."""
+"""The container: providers for every port, configured from the environment, built once a process.
+
+One line per storage technology: a store package's `open_storage` provides every storage port.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
+from adapters import dynamodb, memory
 from adapters.apigateway import local_endpoints
 from adapters.clock import SystemClock
-from adapters.memory.progress import MemoryProgress
-from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
-from domain.ports import TokenVerifier
 from domain.service import Switchboard
 from domain.shard_plan import ShardedFanout, ShardPolicy
 from domain.shard_worker import ShardWorker
-from entrypoints import container_publishers as publishing
-from entrypoints import container_shards as shards
-from entrypoints.settings import AuthSettings, Settings
-
-
-def _dynamodb_client(region: str, endpoint: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # Standard retry mode retries DynamoDB throttling with backoff, bounded in attempts.
-    config = Config(retries={"mode": "standard", "total_max_attempts": 5}, max_pool_connections=32)
-    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, config=config)
-
-
-def _dynamo_store(client: Any, table_name: str) -> Any:
-    from adapters.dynamodb.shards import DynamoShardedStore
-
-    return DynamoShardedStore(client, table_name)
+from entrypoints.composition import dispatch
+from entrypoints.composition import publishers as publishing
+from entrypoints.composition.settings import Settings
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     clock = providers.ThreadSafeSingleton(SystemClock)
-    dynamodb_client = providers.ThreadSafeSingleton(
-        _dynamodb_client, region=config.region, endpoint=config.dynamodb_endpoint
-    )
-    store = providers.Selector(
+    storage = providers.Selector(
         config.store,
-        memory=providers.ThreadSafeSingleton(MemoryStore),
+        memory=providers.ThreadSafeSingleton(memory.open_storage),
         dynamodb=providers.ThreadSafeSingleton(
-            _dynamo_store, client=dynamodb_client, table_name=config.table
+            dynamodb.open_storage,
+            region=config.region,
+            endpoint=config.dynamodb_endpoint,
+            table_name=config.table,
         ),
     )
+    store = storage.provided.connections
+    audience = storage.provided.audience
+    progress = storage.provided.progress
+
     publisher = providers.Selector(
         config.publisher,
         boto3=providers.Factory(
@@ -83,26 +72,14 @@ class Container(containers.DeclarativeContainer):
     )
     switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
 
-    # Sharded broadcasts. Both stores implement ShardReads, so `store` serves as the reads.
-    progress = providers.Selector(
-        config.store,
-        memory=providers.ThreadSafeSingleton(MemoryProgress),
-        dynamodb=providers.ThreadSafeSingleton(
-            shards.dynamo_progress, client=dynamodb_client, table_name=config.table
-        ),
-    )
-    sqs_client = providers.ThreadSafeSingleton(shards.sqs_client, region=config.region)
-    local_queue = providers.ThreadSafeSingleton(
-        shards.local_queue,
-        workers=config.shard_workers,
-        max_receive=config.shard_max_receive,
-        region=config.region,
-    )
-    # Called with endpoint=..., the @connections endpoint the shards' posts go to.
+    # Sharded broadcasts. Called with endpoint=..., the @connections endpoint shards post to.
+    sqs_client = providers.ThreadSafeSingleton(dispatch.sqs_client, region=config.region)
     dispatcher = providers.Selector(
         config.dispatch,
-        sqs=providers.Factory(shards.sqs_dispatcher, client=sqs_client, queue_url=config.queue_url),
-        local=providers.Factory(shards.local_dispatcher, queue=local_queue),
+        sqs=providers.Factory(
+            dispatch.sqs_dispatcher, client=sqs_client, queue_url=config.queue_url
+        ),
+        local=providers.Factory(dispatch.local_dispatcher),
     )
     shard_policy = providers.ThreadSafeSingleton(
         ShardPolicy, threshold=config.shard_threshold, shard_size=config.shard_size
@@ -110,15 +87,15 @@ class Container(containers.DeclarativeContainer):
     sharded_fanout = providers.Factory(
         ShardedFanout,
         store=store,
-        reads=store,
+        reads=audience,
         fanout=fanout,
         clock=clock,
-        new_id=providers.Object(shards.new_broadcast_id),
+        new_id=providers.Object(dispatch.new_broadcast_id),
         policy=shard_policy,
     )
     shard_worker = providers.Factory(
         ShardWorker,
-        reads=store,
+        reads=audience,
         fanout=fanout,
         progress=progress,
         clock=clock,
@@ -156,23 +133,3 @@ def reset_shared(new: Container | None = None) -> None:
     """For tests and the local gateway: start from a fresh (or given) container."""
     global _shared
     _shared = new
-
-
-def token_verifier(settings: AuthSettings) -> TokenVerifier:
-    """The authorizer's verifier over the key source its settings name."""
-    from adapters.tokens.jwt_tokens import JwtVerifier, jwks_key_source
-
-    key_for: Callable[[str], Any]
-    if settings.secret_parameter:
-        import boto3
-
-        from adapters.tokens.ssm_secret import SsmSecret
-
-        ssm = boto3.client("ssm", region_name=settings.region)
-        key_for = SsmSecret(ssm, settings.secret_parameter)
-    elif settings.jwks_url:
-        key_for = jwks_key_source(settings.jwks_url)
-    else:
-        key = settings.secret or settings.public_key
-        key_for = lambda _token: key  # noqa: E731
-    return JwtVerifier(key_for, settings.algorithm, settings.issuer, settings.audience)

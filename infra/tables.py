@@ -1,4 +1,4 @@
-"""The connections table as infra/template.yaml declares it: CreateTable arguments, ensure_table."""
+"""DynamoDB tables as a template declares them, created locally (serve, tests): ensure_table."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from infra.cfn_yaml import TEMPLATE, load_template
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 RESOURCE = "ConnectionsTable"
 # The CloudFormation properties CreateTable accepts as they are; the others (SSESpecification,
 # PointInTimeRecovery...) differ in shape or are not CreateTable's business.
@@ -23,9 +24,6 @@ _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 
 def table_properties(template: Path = TEMPLATE) -> dict[str, Any]:
     """The Properties of the template's ConnectionsTable resource."""
-    # Lazily: the template and its YAML reader are for laptops and tests, not the Lambda package.
-    from infra.cfn_yaml import load_template
-
     document = load_template(template)
     try:
         properties: dict[str, Any] = document["Resources"][RESOURCE]["Properties"]

@@ -1,0 +1,42 @@
+"""The audience's parts on DynamoDB: everyone's as a parallel Scan's segments, a room's as key
+ranges of the room index; a cursor is an ExclusiveStartKey or a bound of the key condition."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from adapters.dynamodb.errors import guarded, store_errors
+from adapters.dynamodb.reads import TableReader
+from domain.ports import AudienceReads
+from domain.shards import Cursor, EveryonePart, Part
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class DynamoAudience(AudienceReads):
+    """EveryonePart(index, count) is Segment=index of TotalSegments=count, read in the Scan's
+    order and resumed after a cursor's key; a RoomPart is a Query on the room index whose key
+    condition bounds the id (the index's sort key), the cursor raising its lower bound."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, page_limit: int | None = None):
+        self._client = client
+        self._table = table_name
+        self._reader = TableReader(client, table_name, page_limit)
+
+    def audience_estimate(self) -> int:
+        """DescribeTable's ItemCount: refreshed about every six hours, and it counts every
+        item (memberships, shard checkpoints). It only sizes parts, so stale or high is fine."""
+        with store_errors(f"describe table {self._table!r}"):
+            table = self._client.describe_table(TableName=self._table)["Table"]
+        return int(table.get("ItemCount", 0))
+
+    def part_ids(self, part: Part, now: float, after: Cursor | None = None) -> Iterator[str]:
+        if isinstance(part, EveryonePart):
+            segment = {"Segment": part.index, "TotalSegments": part.count}
+            ids = self._reader.live_connection_ids(now, after, **segment)
+            return guarded(ids, f"list part {part.index} of {part.count} after {after!r}")
+        lower = part.after if after is None else after  # a cursor lies inside the range
+        ids = self._reader.live_member_ids(part.room, now, lower, part.upto)
+        return guarded(ids, f"list room {part.room!r} in ({lower!r}, {part.upto!r}]")
