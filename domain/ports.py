@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from domain.model import Connection, Grant, PostOutcome
-from domain.shards import Checkpoint, Cursor, Part, ShardTask
+
+if TYPE_CHECKING:  # sharded broadcasts' values: imported by the code that shards, when it does
+    from domain.shards import Checkpoint, Cursor, Part, ShardTask
 
 
 class ConnectionStore(Protocol):
@@ -115,10 +116,15 @@ class TokenVerifier(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Storage:
-    """What one storage technology provides: a store package opens all of it at once."""
+class Storage(Protocol):
+    """What one storage technology provides, opened at once by its package (`open_storage`);
+    a part may be built on first use, so a process pays only for the parts it uses."""
 
-    connections: ConnectionStore
-    audience: AudienceReads
-    progress: ShardProgress
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def audience(self) -> AudienceReads: ...
+
+    @property
+    def progress(self) -> ShardProgress: ...

@@ -38,17 +38,21 @@ class SendMessage:
 
 @dataclass(frozen=True)
 class Join:
+    """join: membership of a room, for the sender."""
+
     room: str
 
 
 @dataclass(frozen=True)
 class Leave:
+    """leave: the sender's membership of a room ends."""
+
     room: str
 
 
 @dataclass(frozen=True)
 class WhoAmI:
-    pass
+    """whoami: the sender's own connection id, to the sender."""
 
 
 @dataclass(frozen=True)

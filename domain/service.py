@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from domain import protocol
 from domain.errors import DispatchError, UnknownConnection
@@ -17,8 +18,10 @@ from domain.model import (
 )
 from domain.ports import Clock, ConnectionStore
 from domain.rooms import may_enter
-from domain.shard_plan import ShardedFanout
-from domain.shards import Dispatched
+
+if TYPE_CHECKING:  # imported by the composition root when it shards, not by every cold start
+    from domain.shard_plan import ShardedFanout
+    from domain.shards import Dispatched
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,9 @@ class Switchboard:
                 "deliver it twice to some."
             )
             return self._refuse(sender, name, "broadcast_incomplete", message)
-        if isinstance(sent, Dispatched):
-            return MessageOutcome(name, sharded=sent)
-        return MessageOutcome(name, broadcast=sent)
+        if isinstance(sent, FanoutResult):  # small enough to post in-process
+            return MessageOutcome(name, broadcast=sent)
+        return MessageOutcome(name, sharded=sent)
 
     def _membership(self, name: str, connection_id: str, room: str) -> MessageOutcome:
         try:

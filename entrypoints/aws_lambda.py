@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,11 +14,13 @@ from domain.model import FanoutResult, PostOutcome
 from domain.ports import Publisher, ShardDispatcher
 from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
-from domain.shards import ShardTask
 from entrypoints.composition import container as composition
 from entrypoints.composition.publishers import Publishers
 from entrypoints.events import BadEvent, WebSocketEvent
 from entrypoints.observability import NAMESPACE, add_metric, invocation
+
+if TYPE_CHECKING:
+    from domain.shards import ShardTask
 
 logger = Logger(service="switchboard")
 

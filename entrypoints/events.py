@@ -19,6 +19,8 @@ class BadEvent(ValueError):
 
 @dataclass(frozen=True)
 class WebSocketEvent:
+    """What the handler reads of one event: its route, connection, body and identity."""
+
     route_key: str
     event_type: str
     connection_id: str

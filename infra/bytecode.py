@@ -10,6 +10,10 @@ from pathlib import Path
 
 # Where Lambda unpacks the zip: the path compiled into bytecode's tracebacks.
 LAMBDA_TASK_ROOT = "/var/task"
+# What to compile with: the runtime's Python if one is found here (the default), or one that
+# must be found (a bare --bytecode); else an interpreter's path, or None for sources only.
+IF_FOUND = "if-found"
+REQUIRED = "auto"
 VERSION_CHECK = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 
@@ -25,6 +29,22 @@ def find_interpreter(version: str) -> str | None:
         if candidate and _version_of(candidate) == version:
             return candidate
     return None
+
+
+def choose(choice: str | None, version: str) -> tuple[str | None, str | None]:
+    """The interpreter to compile with (None: sources only), and a line to show the user
+    when the default found none."""
+    if choice is None:
+        return None, None
+    if choice == IF_FOUND:
+        found = find_interpreter(version)
+        if found is None:
+            return None, (
+                f"no python{version} here (the runtime's): the package ships sources only, so "
+                "each cold start compiles what it imports; install it for a faster package"
+            )
+        return found, None
+    return interpreter(choice, version), None
 
 
 def interpreter(python: str, version: str) -> str:

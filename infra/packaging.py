@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra import bytecode as compiled
-from infra import wheels
+from infra import shipped, wheels
 from infra.cfn_yaml import TEMPLATE, lambda_python_version, load_template
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SOURCE_PACKAGES = ("domain", "adapters", "entrypoints")
-# Never shipped: test code, load generators, caches, and console scripts whose shebang names
-# this machine's interpreter.
-EXCLUDED_PARTS = frozenset({"tests", "loadtests", "__pycache__", "bin"})
+# Never shipped from the wheels: caches, and console scripts (bin/, whose shebang names this
+# machine's interpreter). (Our own code ships by what the handlers import: infra/shipped.py.)
+EXCLUDED_PARTS = frozenset({"__pycache__"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # Zip timestamps start in 1980; one fixed time and mode make the bytes depend on content only.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -31,6 +30,8 @@ class Package:
     sha256: str
     size: int
     files: int
+    bytecode: str | None = None  # the interpreter that compiled it; None: sources only
+    note: str | None = None  # one line for the user when bytecode was wanted but not found
 
 
 def default_cache_dir() -> Path:
@@ -43,12 +44,13 @@ def build(
     cache_dir: Path | None = None,
     with_boto3: bool = False,
     project_root: Path = PROJECT_ROOT,
-    bytecode: str | None = None,
+    bytecode: str | None = compiled.IF_FOUND,
 ) -> Package:
-    """Write the Lambda zip to `output`: the source packages plus their runtime wheels.
+    """Write the Lambda zip to `output`: the modules the template's handlers import, plus the
+    runtime wheels.
 
-    With `bytecode` (an interpreter of the template runtime's Python version, or "auto" for
-    one found here: infra/bytecode.py), every module also ships compiled by that interpreter.
+    `bytecode` (infra/bytecode.py: IF_FOUND, the default, REQUIRED, an interpreter's path, or
+    None for sources only) ships every module compiled by the template runtime's Python too.
     Lambda's code folder is read-only, so without it each cold start compiles every module it
     imports (loadtests/RESULTS.md, "Benchmark 3"). The bytecode is checked against its source's
     hash, never a timestamp, so it stays valid after unzipping and the zip stays reproducible.
@@ -56,21 +58,21 @@ def build(
     if arch not in wheels.ARCHITECTURES:
         choices = ", ".join(sorted(wheels.ARCHITECTURES))
         raise ValueError(f"unknown architecture {arch!r}; choose from {choices}")
-    missing = [name for name in SOURCE_PACKAGES if not (project_root / name).is_dir()]
-    if missing:
-        raise FileNotFoundError(f"{project_root} has no {', '.join(missing)} package(s)")
-    python_version = lambda_python_version(load_template(TEMPLATE))
-    compiler = compiled.interpreter(bytecode, python_version) if bytecode is not None else None
+    template = load_template(TEMPLATE)
+    python_version = lambda_python_version(template)
+    sources = shipped.module_files(
+        shipped.imported_modules(shipped.handler_modules(template)), project_root
+    )
+    compiler, note = compiled.choose(bytecode, python_version)
     with tempfile.TemporaryDirectory(prefix="switchboard-package-") as scratch:
         site = Path(scratch) / "site"
         site.mkdir()
         requirements = wheels.runtime_requirements(project_root, with_boto3)
         cache = cache_dir or default_cache_dir()
         wheels.install(requirements, site, arch, python_version, cache)
-        for name in SOURCE_PACKAGES:  # our code wins over a same-named file in a wheel
-            for relative, path in _files(project_root / name, project_root):
-                (site / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, site / relative)
+        for relative, path in sources.items():  # our code wins over a same-named file in a wheel
+            (site / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, site / relative)
         if compiler is not None:
             compiled.compile_tree(site, compiler)
         tag = f"cpython-{python_version.replace('.', '')}" if compiler is not None else None
@@ -78,7 +80,8 @@ def build(
         output.parent.mkdir(parents=True, exist_ok=True)
         _write_zip(output, entries)
     data = output.read_bytes()
-    return Package(output, hashlib.sha256(data).hexdigest(), len(data), len(entries))
+    digest = hashlib.sha256(data).hexdigest()
+    return Package(output, digest, len(data), len(entries), compiler, note)
 
 
 def _files(
@@ -94,20 +97,12 @@ def _files(
 
 
 def _excluded(relative: Path, bytecode_tag: str | None) -> bool:
-    if (
-        bytecode_tag is not None
-        and relative.parent.name == "__pycache__"
-        and relative.name.endswith(f".{bytecode_tag}.pyc")
-    ):
-        return False
-    if relative.suffix in EXCLUDED_SUFFIXES or _is_load_test(relative):
+    folders = set(relative.parts[:-1])
+    if "bin" in folders:
         return True
-    return bool(EXCLUDED_PARTS.intersection(relative.parts[:-1]))
-
-
-def _is_load_test(relative: Path) -> bool:
-    # entrypoints/loadtest_command.py drives Locust from a laptop; Lambda never runs it.
-    return relative.parts[0] in SOURCE_PACKAGES and relative.name.startswith("loadtest")
+    if relative.parent.name == "__pycache__":  # only the runtime's own bytecode, if wanted
+        return bytecode_tag is None or not relative.name.endswith(f".{bytecode_tag}.pyc")
+    return relative.suffix in EXCLUDED_SUFFIXES or bool(EXCLUDED_PARTS & folders)
 
 
 def _write_zip(output: Path, entries: dict[str, Path]) -> None:

@@ -3,12 +3,15 @@
 Runs in fresh interpreters (`python -I -S -B`) that see only the unzipped Lambda package and a
 folder holding what the Lambda runtime provides (boto3 and its dependencies), as on AWS.
 Lambda's code folder is read-only, so a package without bytecode compiles every module it
-imports on every cold start: `-B` keeps that true here. Two packages side by side: as
-`switchboard package` builds it by default (sources only) and with `--bytecode` (compiled by
-the measured interpreter, which must then be the template runtime's version).
-Prints medians of REPS runs and writes its table to loadtests/RESULTS.md.
+imports on every cold start: `-B` keeps that true here. Two packages side by side: with
+`--no-bytecode` (sources only) and as `switchboard package` builds it by default when the
+runtime's Python is found (compiled by the measured interpreter, which must then be the
+template runtime's version). `--compare LABEL=ZIP` adds other packages (an older build, say)
+to the same interleaved runs. Prints medians of REPS runs and writes its table to
+loadtests/RESULTS.md.
 
-    .venv/bin/python loadtests/bench_cold_start.py [--package F] [--reps 15] [--python PYTHON]
+    .venv/bin/python loadtests/bench_cold_start.py [--reps 15] [--python PYTHON]
+        [--compare LABEL=ZIP ...]
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ def probe(python: str, paths: list[str], full: bool) -> dict[str, float]:
 def build_package(output: Path, bytecode: str | None) -> Path:
     arch = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
     command = [sys.executable, "-m", "entrypoints.cli", "package", "--output", str(output)]
-    command += ["--arch", arch, *(["--bytecode", bytecode] if bytecode else [])]
-    subprocess.run(command, check=True, cwd=ROOT, timeout=600)
+    command += ["--arch", arch, *(["--bytecode", bytecode] if bytecode else ["--no-bytecode"])]
+    subprocess.run(command, check=True, cwd=ROOT, timeout=600, stdout=subprocess.DEVNULL)
     return output
 
 
@@ -89,8 +92,11 @@ def unzip(package: Path, into: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--package", type=Path, help="a zip from `switchboard package`")
     parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument(
+        "--compare", action="append", default=[], metavar="LABEL=ZIP",
+        help="another package measured in the same runs (e.g. one built from an older commit)",
+    )  # fmt: skip
     runtime = lambda_python_version(load_template())
     parser.add_argument(
         "--python",
@@ -102,14 +108,23 @@ def main() -> None:
         parser.error(f"no python{runtime} found here: pass --python PATH to one")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sources = args.package or build_package(work / "sources.zip", None)
-        # The same code, plus bytecode compiled by the measured interpreter (`--bytecode`).
+        sources = build_package(work / "sources.zip", None)
+        # The same code, plus bytecode compiled by the measured interpreter: the default
+        # package wherever the runtime's Python is found.
         compiled = build_package(work / "bytecode.zip", args.python)
         provided = str(runtime_dir(work / "runtime"))
-        packages = {
-            "package as built by default (sources only)": unzip(sources, work / "sources"),
-            "package built with `--bytecode`": unzip(compiled, work / "bytecode"),
+        zips = {
+            "package built with `--no-bytecode` (sources only)": sources,
+            "package as built by default (bytecode by the runtime's Python)": compiled,
         }
+        for pair in args.compare:
+            label, _, path = pair.partition("=")
+            zips[label] = Path(path)
+        packages = {
+            label: unzip(package, work / f"code{n}")
+            for n, (label, package) in enumerate(zips.items())
+        }
+        sizes = {label: package.stat().st_size for label, package in zips.items()}
         boto3_alone: list[float] = []
         apps: dict[str, list[float]] = {label: [] for label in packages}
         for _ in range(args.reps):  # interleaved, so the machine's noise falls on every row
@@ -126,15 +141,18 @@ def main() -> None:
         f"{args.reps} runs, interleaved. The app's cost is the time to `import "
         f"entrypoints.aws_lambda` and build its container after `import boto3`.",
         "",
-        "| what | ms, median [min-max] | target: the app <= 100 ms |",
-        "|---|---|---|",
-        f"| `import boto3` alone | {boto3_ms:.1f} | |",
+        "| what | zip, MB | ms, median [min-max] | target: the app <= 100 ms |",
+        "|---|---|---|---|",
+        f"| `import boto3` alone | | {boto3_ms:.1f} | |",
     ]
     for label, runs in apps.items():
         app_ms = statistics.median(runs) * 1000
         low, high = min(runs) * 1000, max(runs) * 1000
         verdict = "met" if app_ms <= 100 else "MISSED"
-        table.append(f"| the app, {label} | {app_ms:.1f} [{low:.0f}-{high:.0f}] | {verdict} |")
+        size = sizes[label] / 1e6
+        table.append(
+            f"| the app, {label} | {size:.1f} | {app_ms:.1f} [{low:.0f}-{high:.0f}] | {verdict} |"
+        )
     publish("Benchmark 3: cold start", "\n".join(table))
 
 

@@ -1,4 +1,4 @@
-"""Test doubles of the domain's ports: a publisher that records, a clock that only moves when told.
+"""Test doubles of the domain's ports: a publisher that records, a clock that moves when told.
 
 They live with the tests, never in a package that ships.
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from domain.model import PostOutcome
-from domain.ports import Clock, Publisher
+from domain.ports import AudienceReads, Clock, ConnectionStore, Publisher, ShardProgress
 
 
 class FakePublisher(Publisher):
@@ -71,3 +72,12 @@ class FakeClock(Clock):
 
     def advance(self, seconds: float) -> None:
         self.current += seconds
+
+
+@dataclass(frozen=True)
+class StorageParts:
+    """A Storage assembled from parts built by hand (a small page size, say)."""
+
+    connections: ConnectionStore
+    audience: AudienceReads
+    progress: ShardProgress

@@ -1,28 +1,53 @@
-"""DynamoDB: the connections table (store, audience reads, shard checkpoints, batch writes, schema).
+"""DynamoDB: the connections table (store, audience reads, shard checkpoints, batch writes).
 
-`open_storage` is the one entry the composition root calls. Its modules are imported when it
-runs, so a process that uses another store never loads them.
+`open_storage` is the one entry the composition root calls. Its modules are imported when first
+used, so a process that uses another store never loads them, and a cold start that only
+connects never loads the reads of sharded broadcasts.
 """
 
 from __future__ import annotations
 
-from domain.ports import Storage
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from domain.ports import AudienceReads, ConnectionStore, ShardProgress
 
 
-def open_storage(region: str, endpoint: str | None, table_name: str) -> Storage:
+class DynamoStorage:
     """Every storage port over one table, through one low-level client (thread-safe)."""
-    import boto3
-    from botocore.config import Config
 
-    from adapters.dynamodb.audience import DynamoAudience
-    from adapters.dynamodb.progress import DynamoProgress
-    from adapters.dynamodb.store import DynamoStore
+    def __init__(self, region: str, endpoint: str | None, table_name: str) -> None:
+        import boto3
+        from botocore.config import Config
 
-    # Standard retry mode retries DynamoDB throttling with backoff, bounded in attempts.
-    config = Config(retries={"mode": "standard", "total_max_attempts": 5}, max_pool_connections=32)
-    client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, config=config)
-    return Storage(
-        connections=DynamoStore(client, table_name),
-        audience=DynamoAudience(client, table_name),
-        progress=DynamoProgress(client, table_name),
-    )
+        # Standard retry mode retries DynamoDB throttling with backoff, bounded in attempts.
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": 5}, max_pool_connections=32
+        )
+        self.client: Any = boto3.client(
+            "dynamodb", region_name=region, endpoint_url=endpoint, config=config
+        )
+        self.table_name = table_name
+
+    @cached_property
+    def connections(self) -> ConnectionStore:
+        from adapters.dynamodb.store import DynamoStore
+
+        return DynamoStore(self.client, self.table_name)
+
+    @cached_property
+    def audience(self) -> AudienceReads:
+        from adapters.dynamodb.audience import DynamoAudience
+
+        return DynamoAudience(self.client, self.table_name)
+
+    @cached_property
+    def progress(self) -> ShardProgress:
+        from adapters.dynamodb.progress import DynamoProgress
+
+        return DynamoProgress(self.client, self.table_name)
+
+
+def open_storage(region: str, endpoint: str | None, table_name: str) -> DynamoStorage:
+    return DynamoStorage(region, endpoint, table_name)

@@ -5,13 +5,33 @@
 
 from __future__ import annotations
 
-from domain.ports import Storage
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-
-def open_storage() -> Storage:
-    """Every storage port in this process's memory, for one process's lifetime."""
-    from adapters.memory.progress import MemoryProgress
+if TYPE_CHECKING:
     from adapters.memory.store import MemoryStore
+    from domain.ports import ShardProgress
 
-    store = MemoryStore()
-    return Storage(connections=store, audience=store, progress=MemoryProgress())
+
+class MemoryStorage:
+    """Every storage port in this process's memory, for its lifetime."""
+
+    @cached_property
+    def connections(self) -> MemoryStore:
+        from adapters.memory.store import MemoryStore
+
+        return MemoryStore()
+
+    @property
+    def audience(self) -> MemoryStore:
+        return self.connections  # one object, one lock: the reads see every write at once
+
+    @cached_property
+    def progress(self) -> ShardProgress:
+        from adapters.memory.progress import MemoryProgress
+
+        return MemoryProgress()
+
+
+def open_storage() -> MemoryStorage:
+    return MemoryStorage()

@@ -7,11 +7,14 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from domain.errors import UnknownConnection
 from domain.model import Connection
 from domain.ports import AudienceReads, ConnectionStore
-from domain.shards import Cursor, EveryonePart, Part
+
+if TYPE_CHECKING:
+    from domain.shards import Cursor, Part
 
 
 class MemoryStore(ConnectionStore, AudienceReads):
@@ -74,6 +77,8 @@ class MemoryStore(ConnectionStore, AudienceReads):
             return len(self._connections)
 
     def part_ids(self, part: Part, now: float, after: Cursor | None = None) -> Iterator[str]:
+        from domain.shards import EveryonePart  # here: only sharded broadcasts need it
+
         with self._lock:
             if isinstance(part, EveryonePart):
                 ids = [

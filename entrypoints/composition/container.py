@@ -15,10 +15,8 @@ from adapters.apigateway import local_endpoints
 from adapters.clock import SystemClock
 from domain.fanout import Fanout, RetryPolicy
 from domain.service import Switchboard
-from domain.shard_plan import ShardedFanout, ShardPolicy
-from domain.shard_worker import ShardWorker
-from entrypoints.composition import dispatch
 from entrypoints.composition import publishers as publishing
+from entrypoints.composition import sharding
 from entrypoints.composition.settings import Settings
 
 
@@ -73,28 +71,25 @@ class Container(containers.DeclarativeContainer):
     switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
 
     # Sharded broadcasts. Called with endpoint=..., the @connections endpoint shards post to.
-    sqs_client = providers.ThreadSafeSingleton(dispatch.sqs_client, region=config.region)
+    sqs_client = providers.ThreadSafeSingleton(sharding.sqs_client, region=config.region)
     dispatcher = providers.Selector(
         config.dispatch,
         sqs=providers.Factory(
-            dispatch.sqs_dispatcher, client=sqs_client, queue_url=config.queue_url
+            sharding.sqs_dispatcher, client=sqs_client, queue_url=config.queue_url
         ),
-        local=providers.Factory(dispatch.local_dispatcher),
-    )
-    shard_policy = providers.ThreadSafeSingleton(
-        ShardPolicy, threshold=config.shard_threshold, shard_size=config.shard_size
+        local=providers.Factory(sharding.local_dispatcher),
     )
     sharded_fanout = providers.Factory(
-        ShardedFanout,
+        sharding.sharded_fanout,
         store=store,
         reads=audience,
         fanout=fanout,
         clock=clock,
-        new_id=providers.Object(dispatch.new_broadcast_id),
-        policy=shard_policy,
+        threshold=config.shard_threshold,
+        shard_size=config.shard_size,
     )
     shard_worker = providers.Factory(
-        ShardWorker,
+        sharding.shard_worker,
         reads=audience,
         fanout=fanout,
         progress=progress,

@@ -14,6 +14,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The handler's settings (README, "Configuration"), as the container reads them."""
+
     store: str = "dynamodb"
     table: str = "switchboard-connections"
     dynamodb_endpoint: str | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from infra import artifacts, packaging, stack
 from infra.aws import Aws
+from infra.bytecode import IF_FOUND
 from infra.cfn_yaml import TEMPLATE, load_template
 from infra.commands.options import add_aws, add_build, key_values, reporting_errors
 from infra.stack_events import DeployError
@@ -67,7 +68,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
     if args.package is not None:
-        flags = {"--bytecode": args.bytecode, "--with-boto3": args.with_boto3}
+        explicit_bytecode = args.bytecode != IF_FOUND
+        flags = {"--bytecode/--no-bytecode": explicit_bytecode, "--with-boto3": args.with_boto3}
         building = [flag for flag, given in flags.items() if given]
         if building:
             raise DeployError(
@@ -77,9 +79,7 @@ def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
         if not args.package.is_file():
             raise FileNotFoundError(f"--package {args.package}: no such file")
         return args.package, hashlib.sha256(args.package.read_bytes()).hexdigest()
-    # Without bytecode each cold start compiles what it imports: say what would spare that.
-    what = "modules compiled for the runtime" if args.bytecode else "sources only; see --bytecode"
-    print(f"Building the Lambda package ({args.arch}, {what})")
+    print(f"Building the Lambda package ({args.arch})")
     built = packaging.build(
         scratch / "switchboard.zip",
         args.arch,
@@ -87,5 +87,9 @@ def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
         args.with_boto3,
         bytecode=args.bytecode,
     )
-    print(f"  {built.size / 1e6:.1f} MB, sha256 {built.sha256}")
+    # Without bytecode each cold start compiles what it imports: say so, and what would help.
+    if built.note:
+        print(f"  {built.note}")
+    what = f"compiled by {built.bytecode}" if built.bytecode else "sources only"
+    print(f"  {built.size / 1e6:.1f} MB ({what}), sha256 {built.sha256}")
     return built.path, built.sha256

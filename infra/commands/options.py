@@ -10,6 +10,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from infra.bytecode import IF_FOUND, REQUIRED
 from infra.packaging import default_cache_dir
 from infra.stack_events import DeployError
 from infra.wheels import ARCHITECTURES
@@ -39,11 +40,17 @@ def add_build(parser: argparse.ArgumentParser) -> None:
         "--with-boto3", action="store_true",
         help="bundle boto3/botocore instead of using the copy Lambda's runtime provides",
     )  # fmt: skip
-    parser.add_argument(
-        "--bytecode", nargs="?", const="auto", metavar="PYTHON",
-        help="also ship the modules compiled by PYTHON, which must be the template runtime's "
-        "version (default: a pythonX.Y on PATH or under pyenv); Lambda then skips compiling "
-        "them on every cold start (loadtests/RESULTS.md, Benchmark 3)",
+    compiling = parser.add_mutually_exclusive_group()
+    compiling.add_argument(
+        "--bytecode", nargs="?", const=REQUIRED, default=IF_FOUND, metavar="PYTHON",
+        help="ship the modules compiled by PYTHON too, which must be the template runtime's "
+        "version; Lambda then skips compiling them on every cold start (loadtests/RESULTS.md, "
+        "Benchmark 3). By default the runtime's pythonX.Y is used when found on PATH or under "
+        "pyenv; a bare --bytecode fails when none is",
+    )  # fmt: skip
+    compiling.add_argument(
+        "--no-bytecode", dest="bytecode", action="store_const", const=None,
+        help="ship sources only",
     )  # fmt: skip
 
 

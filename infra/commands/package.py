@@ -21,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
         package = packaging.build(
             args.output, args.arch, args.cache_dir, args.with_boto3, bytecode=args.bytecode
         )
+        if package.note:
+            print(package.note)
+        what = f"compiled by {package.bytecode}" if package.bytecode else "sources only"
         print(
             f"Wrote {package.path} ({package.size / 1e6:.1f} MB, {package.files} files, "
-            f"{args.arch})\nsha256 {package.sha256}"
+            f"{args.arch}, {what})\nsha256 {package.sha256}"
         )
         return 0
 

@@ -17,6 +17,7 @@ from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
 from domain.ports import AudienceReads, ConnectionStore, Storage
 from domain.shards import EveryonePart, RoomPart
 from infra.tables import ensure_table
+from tests.doubles import StorageParts
 
 T0_MS = 1_700_000_000_000
 T0 = T0_MS // 1000
@@ -33,7 +34,7 @@ def _dynamodb() -> Iterator[Storage]:
         table = "contract-connections"
         ensure_table(client, table)
         # A small page, so that every read in this suite crosses page boundaries too.
-        yield Storage(
+        yield StorageParts(
             connections=DynamoStore(client, table, page_limit=3),
             audience=DynamoAudience(client, table, page_limit=3),
             progress=DynamoProgress(client, table),

@@ -21,6 +21,7 @@ from domain.model import Connection, FanoutResult
 from domain.ports import Storage
 from domain.shards import Checkpoint, EveryonePart, RoomPart
 from infra.tables import ensure_table
+from tests.doubles import StorageParts
 from tests.unit.sharding_scenarios import Scenario, check_partition, scenarios
 
 TABLES = itertools.count()
@@ -42,7 +43,7 @@ class Table:
 
     def storage(self) -> Storage:
         progress = DynamoProgress(self.client, self.name)  # type: ignore[arg-type]
-        return Storage(self.store, self.audience, progress)
+        return StorageParts(self.store, self.audience, progress)
 
 
 def _table(page_limit: int | None) -> Table:
