@@ -1,15 +1,18 @@
-"""SigV4 headers for @connections posts, from botocore's signer and credential chain."""
+"""SigV4 headers for @connections posts, from botocore's public signer and credential chain.
+
+botocore's SigV4Auth signs each request as it is (add_auth), with no private hook overridden:
+Lambda runs its runtime's botocore, not the version tests pin, so only its public API is used.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from hashlib import sha256
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials, ReadOnlyCredentials
+from botocore.credentials import Credentials
 
 SERVICE = "execute-api"
 Signed = tuple[str, str, "dict[str, str] | Exception"]
@@ -19,40 +22,6 @@ class CredentialSource(Protocol):
     """A boto3 or botocore Session, or anything else that hands out botocore credentials."""
 
     def get_credentials(self) -> Credentials | None: ...
-
-
-class _BatchSigV4(SigV4Auth):
-    """botocore's SigV4Auth, spared the work that is the same for every post of a batch.
-
-    The algorithm is botocore's, untouched; these overrides only memoise what it would
-    compute anyway: the payload's hash (one payload, many posts), the signing key (four
-    HMACs of the secret, date, region and service) and, once per request rather than
-    twice, the headers to sign. tests/integration verifies the signatures with a plain
-    SigV4Auth, so a botocore change that bypassed these hooks would show there.
-    """
-
-    def __init__(self, credentials: ReadOnlyCredentials, region: str, payload: bytes) -> None:
-        super().__init__(credentials, SERVICE, region)
-        self._payload_hash = sha256(payload).hexdigest()
-        self._derived: dict[tuple[bytes, str], bytes] = {}
-
-    def _sign(self, key: bytes, msg: str, hex: bool = False) -> Any:
-        if hex:  # the final HMAC, over this request's string to sign
-            return super()._sign(key, msg, hex=True)  # type: ignore[misc]
-        derived = self._derived.get((key, msg))
-        if derived is None:
-            derived = self._derived[(key, msg)] = super()._sign(key, msg)  # type: ignore[misc]
-        return derived
-
-    def payload(self, request: Any) -> str:
-        return self._payload_hash
-
-    def headers_to_sign(self, request: Any) -> Any:
-        # add_auth asks twice (canonical request, then Authorization) with unchanged headers.
-        cached = request.context.get("headers_to_sign")
-        if cached is None:
-            cached = request.context["headers_to_sign"] = super().headers_to_sign(request)
-        return cached
 
 
 class BatchSigner:
@@ -112,4 +81,4 @@ def batch_signer(
             "a profile, or run with an IAM role"
         )
     frozen = credentials.get_frozen_credentials()
-    return BatchSigner(_BatchSigV4(frozen, region, payload), endpoint.rstrip("/"), payload)
+    return BatchSigner(SigV4Auth(frozen, SERVICE, region), endpoint.rstrip("/"), payload)
