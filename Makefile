@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: setup serve test lint unit integration e2e
+.PHONY: setup serve test lint unit integration e2e soak
 
 setup: $(STAMP)
 
@@ -38,3 +38,7 @@ e2e: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The soak tests (churn, load) at full length; `make test` runs them in a short form.
+soak: $(STAMP)
+	SWITCHBOARD_SOAK=full $(BIN)/pytest -m soak

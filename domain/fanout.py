@@ -62,7 +62,7 @@ class Fanout:
         self._establish_grace = establish_grace
 
     def send(self, payload: bytes, recipients: Iterable[str]) -> FanoutResult:
-        deadline = self._clock.now() + self._policy.deadline
+        deadline = self._clock.elapsed() + self._policy.deadline
         result = FanoutResult()
         for batch in self._batches(recipients):
             result += self._send_batch(payload, batch, deadline)
@@ -103,7 +103,7 @@ class Fanout:
             if not retry:
                 break
             wait = self._policy.delay(attempt - 1, self._rng)
-            if attempt == self._policy.max_attempts or self._clock.now() + wait > deadline:
+            if attempt == self._policy.max_attempts or self._clock.elapsed() + wait > deadline:
                 failed.extend(retry)
                 break
             self._clock.sleep(wait)

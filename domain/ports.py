@@ -100,7 +100,13 @@ class Clock(Protocol):
     """Time, so that the domain stays deterministic under test."""
 
     def now(self) -> float:
-        """Seconds since the epoch."""
+        """Seconds since the epoch: for what is stored (expiry times)."""
+        ...
+
+    def elapsed(self) -> float:
+        """Seconds since a fixed start of this clock: for durations and deadlines. Measured
+        from a start, not an epoch, a short duration keeps its precision (at an epoch of 1.7e9
+        a float cannot hold 1e-5)."""
         ...
 
     def sleep(self, seconds: float) -> None:

@@ -14,8 +14,8 @@ COMMANDS = {
     "package": "infra.commands.package",
     "deploy": "infra.commands.deploy",
     "destroy": "infra.commands.destroy",
-    "loadtest": "entrypoints.loadtest_command",
-    "token": "entrypoints.token_command",
+    "loadtest": "entrypoints.commands.loadtest",
+    "token": "entrypoints.commands.token",
 }
 
 

@@ -29,14 +29,14 @@ AREAS: list[tuple[str, tuple[str, ...]]] = [
             "post_outcomes.py",
         ),
     ),
-    ("gateway: WebSocket frames out and in", ("websockets/", "local_gateway/wire.py")),
+    ("gateway: WebSocket frames out and in", ("websockets/", "local_gateway/websocket/wire.py")),
     (
         "gateway: @connections HTTP server (h11, routing, checks)",
         (
             "h11/",
             "local_gateway/http_",
-            "local_gateway/management_api.py",
-            "local_gateway/posting.py",
+            "local_gateway/connections_api/management_api.py",
+            "local_gateway/connections_api/posting.py",
         ),
     ),
     ("gateway: sessions, events, Lambda invoker", ("local_gateway/",)),

@@ -57,21 +57,27 @@ class FakePublisher(Publisher):
 
 
 class FakeClock(Clock):
-    """Starts at `start`; sleeping advances it at once and records the wait."""
+    """Starts at the epoch `start` and elapsed 0; sleeping advances both at once and records
+    the wait."""
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self.current = start
+        self.since_start = 0.0
         self.slept: list[float] = []
 
     def now(self) -> float:
         return self.current
 
+    def elapsed(self) -> float:
+        return self.since_start
+
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
-        self.current += seconds
+        self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
         self.current += seconds
+        self.since_start += seconds
 
 
 @dataclass(frozen=True)

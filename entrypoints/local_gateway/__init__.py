@@ -12,16 +12,23 @@ keep-alive. No framing and no HTTP parsing is written here (the first-bytes chec
 the route; websockets parses and checks the handshake). Handlers run on a thread pool, so a
 slow handler never stalls the loop that reads sockets.
 
-Modules, in the order a message meets them:
-  server (the listener, shutdown), http_serving (h11, hand-off of upgrades), http_router,
-  websocket (the handshake: the authorizer, then $connect), authorization and policy (a
-  Lambda REQUEST authorizer and its IAM policy), session (an open connection: frames, limits,
-  timers), wire (the Sans-I/O protocol on a stream), connections (the live ones), dispatch
-  (one connection's calls, in order), routes (route selection), events, ids and
-  lambda_context (what a handler receives), invoker (calls on the worker pool), handlers
-  (importing --handler and --authorizer), output (whole lines on stdout), management_api
-  (@connections over HTTP), posting (its POST rules), inprocess (the same posts handed over
-  in-process by the app's publisher, one hop per batch; the default), faults (dropped
-  $disconnects, for tests), runtime (what they share), local_store and moto_process (the
-  store behind --store), options and command (the CLI).
+Rooms, in the order a message meets them:
+  web/             server (the listener, shutdown), http_serving (h11, hand-off of upgrades),
+                   http_router, page (the chat page and its static/ files)
+  websocket/       handshake (the authorizer, then $connect), session (an open connection:
+                   frames, limits, timers), wire (the Sans-I/O protocol on a stream),
+                   connections (the live ones), dispatch (one connection's calls, in order),
+                   routes (route selection), faults (dropped $disconnects, for tests),
+                   runtime (what every connection and the @connections API share)
+  authorizer/      authorization and policy (a Lambda REQUEST authorizer and its IAM policy)
+  lambda_runtime/  events, ids and lambda_context (what a handler receives), invoker and
+                   workers (calls on the worker pool), handlers (importing --handler and
+                   --authorizer), output (whole lines on stdout), fanout_queue (SQS and the
+                   worker Lambda, on threads)
+  connections_api/ management_api (@connections over HTTP), posting (its POST rules),
+                   inprocess (the same posts handed over in-process by the app's publisher,
+                   one hop per batch; the default)
+  services/        local_store and moto_process (the DynamoDB behind --store)
+  options and command (the CLI: it builds the rooms above and connects them), signals (how
+  serve stops).
 """

@@ -11,27 +11,29 @@ import socket
 import sys
 from collections.abc import MutableMapping
 
-from entrypoints.local_gateway import ids
-from entrypoints.local_gateway.authorization import Authorizer, method_arn
-from entrypoints.local_gateway.events import Stage
-from entrypoints.local_gateway.fanout_queue import serving_fanout_queue
-from entrypoints.local_gateway.faults import DisconnectDrops
-from entrypoints.local_gateway.handlers import HandlerError, load_handler
-from entrypoints.local_gateway.inprocess import serving_locally
-from entrypoints.local_gateway.invoker import Invoker
-from entrypoints.local_gateway.lambda_context import FunctionInfo
-from entrypoints.local_gateway.local_store import StoreSetupError, prepared_store
+from entrypoints.local_gateway.authorizer.authorization import Authorizer, method_arn
+from entrypoints.local_gateway.connections_api import management_api
+from entrypoints.local_gateway.connections_api.inprocess import serving_locally
+from entrypoints.local_gateway.lambda_runtime import ids
+from entrypoints.local_gateway.lambda_runtime.events import Stage
+from entrypoints.local_gateway.lambda_runtime.fanout_queue import serving_fanout_queue
+from entrypoints.local_gateway.lambda_runtime.handlers import HandlerError, load_handler
+from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
+from entrypoints.local_gateway.lambda_runtime.lambda_context import FunctionInfo
+from entrypoints.local_gateway.lambda_runtime.output import WholeLines
 from entrypoints.local_gateway.options import (
     AUTH_AUTHORIZER,
     add_arguments,
     check,
     exposure_warning,
 )
-from entrypoints.local_gateway.output import WholeLines
-from entrypoints.local_gateway.routes import RouteSelector
-from entrypoints.local_gateway.runtime import Runtime
-from entrypoints.local_gateway.server import LocalGateway, listen
+from entrypoints.local_gateway.services.local_store import StoreSetupError, prepared_store
 from entrypoints.local_gateway.signals import stop_on_signals
+from entrypoints.local_gateway.web.http_router import Router
+from entrypoints.local_gateway.web.server import LocalGateway, listen
+from entrypoints.local_gateway.websocket.faults import DisconnectDrops
+from entrypoints.local_gateway.websocket.routes import RouteSelector
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 HELP = "Run a Lambda handler behind a local API Gateway WebSocket API (ws://HOST:PORT/STAGE)."
 log = logging.getLogger("local_gateway")
@@ -107,7 +109,9 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
     )
     if args.drop_disconnect_rate:
         log.warning("dropping %s of $disconnect calls", f"{args.drop_disconnect_rate:.0%}")
-    return LocalGateway(runtime, sock, page=not args.no_page)
+    router = Router()
+    management_api.register(router, runtime)
+    return LocalGateway(runtime, sock, router, page=not args.no_page)
 
 
 async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
@@ -141,7 +145,7 @@ def _prepare_environment(args: argparse.Namespace, port: int) -> str:
 
 def _local_auth_environment(env: MutableMapping[str, str]) -> None:
     """What --auth means to the authorizer: HS256 with the secret `switchboard token` uses."""
-    from entrypoints.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
+    from entrypoints.commands.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
 
     for name in ("AUTH_SECRET_PARAMETER", "AUTH_PUBLIC_KEY", "AUTH_JWKS_URL"):
         env.pop(name, None)  # one key source only: the local secret

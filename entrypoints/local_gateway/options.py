@@ -7,7 +7,7 @@ import ipaddress
 import re
 
 from domain.protocol import ROUTES
-from entrypoints.local_gateway.lambda_context import INTEGRATION_TIMEOUT_SECONDS
+from entrypoints.local_gateway.lambda_runtime.lambda_context import INTEGRATION_TIMEOUT_SECONDS
 
 # What --auth stands for: the project's own JWT authorizer, with the local HS256 secret.
 AUTH_AUTHORIZER = "entrypoints.authorizer:handler"

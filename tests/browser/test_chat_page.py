@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from entrypoints.local_gateway.page import page_response
+from entrypoints.local_gateway.web.page import page_response
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Gateway

@@ -1,4 +1,5 @@
-"""CI smoke run of `switchboard loadtest`: ~10 s per scenario against a local gateway it starts."""
+"""Smoke runs of `switchboard loadtest` against a local gateway it starts: 10 s per scenario in a
+full soak run, 5 s in `make test`'s short form (tests/soak.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.gateway_process import ROOT, start_gateway
+from tests.soak import scaled
 
 USERS = 30
+DURATION = scaled("10s", "5s")
 
 
 def loadtest(results: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -30,11 +33,12 @@ def _logs(results: Path) -> str:
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in results.glob("*/locust.log"))
 
 
+@pytest.mark.soak
 @pytest.mark.timeout(200)
 @pytest.mark.parametrize("scenario", ["chat", "storm", "churn"])
 def test_a_short_run_delivers_every_message_without_errors(scenario: str, tmp_path: Path) -> None:
     done, summary = loadtest(
-        tmp_path, "--users", str(USERS), "--spawn-rate", str(USERS), "--duration", "10s",
+        tmp_path, "--users", str(USERS), "--spawn-rate", str(USERS), "--duration", DURATION,
         "--scenario", scenario,
     )  # fmt: skip
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{_logs(tmp_path)}"

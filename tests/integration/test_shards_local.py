@@ -17,7 +17,7 @@ from domain.shards import EveryonePart, RoomPart, ShardTask
 from entrypoints import aws_lambda
 from entrypoints.composition.container import Container, build
 from entrypoints.composition.publishers import Publishers
-from entrypoints.local_gateway.fanout_queue import serving_fanout_queue
+from entrypoints.local_gateway.lambda_runtime.fanout_queue import serving_fanout_queue
 from tests.doubles import FakePublisher
 from tests.support import LambdaContext, load_event
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.commands.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER
 from entrypoints.composition.settings import AuthSettings
 from entrypoints.composition.tokens import token_verifier
-from entrypoints.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER
 
 
 def switchboard(*args: str, secret_file: Path) -> subprocess.CompletedProcess[str]:

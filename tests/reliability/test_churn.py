@@ -1,4 +1,5 @@
-"""Churn against `switchboard serve`, each store: 2,000 visitors in 40-70 s, broadcasts all along.
+"""Churn against `switchboard serve`, each store: 2,000 visitors in 40-70 s, broadcasts all along
+(a soak test: `make test` runs a short form, `make soak` this full one; tests/soak.py).
 
 Afterwards the store must hold the steady client alone. Three views of that: the @connections
 API (GET for every id the gateway ever accepted: one live, the rest 410); the handler's own
@@ -22,16 +23,18 @@ from tests.reliability import gateway_checks as checks
 from tests.reliability.churn import LOBBY, ChurnRun, churn, plans
 from tests.reliability.report import Row, record
 from tests.reliability.ws_client import Client
+from tests.soak import FORM, scaled
 
 APP_HANDLER = "entrypoints.aws_lambda:handler"
-VISITORS = 2000
-# Seconds the visitors arrive over. DynamoDB is moto here, one request at a time at ~5 ms of
-# CPU each: at 33 visitors a second it fell behind on a busy 2-core machine (broadcasts then
-# wait seconds behind the connects), at 29 it keeps up.
-SECONDS = {"memory": 40.0, "dynamodb": 70.0}
+# Visitors, and the seconds they arrive over. DynamoDB is moto here, one request at a time at
+# ~5 ms of CPU each (more on a slow day): at 33 visitors a second it fell behind on a busy 2-core
+# machine (broadcasts then wait seconds behind the connects), at 29 it kept up on a fast day
+# and not on a slow one; the short form arrives at 15 a second.
+VISITORS = {"memory": scaled(2000, 600), "dynamodb": scaled(2000, 300)}
+SECONDS = {"memory": scaled(40.0, 15.0), "dynamodb": scaled(70.0, 20.0)}
 INTERVAL = 0.25  # between one broadcast's end and the next
 SEED = 20241111
-SAMPLE = 400  # closed connections asked about through @connections
+SAMPLE = scaled(400, 150)  # closed connections asked about through @connections
 MARGIN = 120.0  # seconds past the arrivals for the stragglers, the checks and the shutdown
 
 
@@ -52,6 +55,7 @@ class Outcome:
     final: list[dict[str, Any]]
 
 
+@pytest.mark.soak
 @pytest.mark.parametrize("store", ["memory", "dynamodb"])
 def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> None:
     gateway = start_gateway(tmp_path, "--store", store, handler=APP_HANDLER)
@@ -69,9 +73,10 @@ def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> 
     ghosts_handler = sum(record["recipients"] for record in outcome.final) - len(outcome.final)
     ghost_items = [i for i in outcome.items or [] if i["connectionId"]["S"] != outcome.steady_id]
     figures = Row(
-        test=f"churn, {'DynamoDB' if store == 'dynamodb' else 'memory'} store",
+        test=f"churn, {'DynamoDB' if store == 'dynamodb' else 'memory'} store ({FORM} form)",
         load=(
-            f"{VISITORS:,} clients in {SECONDS[store]:.0f} s (peak {run.peak_open()} open at once),"
+            f"{VISITORS[store]:,} clients in {SECONDS[store]:.0f} s"
+            f" (peak {run.peak_open()} open at once),"
             f" {len(run.broadcasts)} broadcasts"
         ),
         faults=(
@@ -88,7 +93,7 @@ def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> 
     assert errors == [], _errors_logged(gateway.log())
     # The test measured something, even on a slow machine (broadcasts that outlast most visits).
     assert len(run.broadcasts) >= 10
-    assert len(run.expected()) >= VISITORS // 10
+    assert len(run.expected()) >= VISITORS[store] // 10
     assert [(v.plan, b.tag) for v, b in lost] == []
     assert {b.tag for b in run.broadcasts} <= set(outcome.steady_frames)
     assert outcome.statuses == {"live": 1, "gone": SAMPLE}
@@ -102,7 +107,9 @@ def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> 
 async def scenario(gateway: Gateway, store: str) -> Outcome:
     steady = await Client.open(gateway.ws_url)
     steady_id = steady.connection_id
-    run = await churn(gateway.ws_url, steady, plans(VISITORS, SECONDS[store], SEED), INTERVAL)
+    run = await churn(
+        gateway.ws_url, steady, plans(VISITORS[store], SECONDS[store], SEED), INTERVAL
+    )
     connected = sum(v.error is None for v in run.visits)
     # Every visitor's $disconnect has run before the store is looked at.
     await asyncio.to_thread(

@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from entrypoints import loadtest_command
-from entrypoints.loadtest_command import check_host, format_summary
+from entrypoints.commands import loadtest as loadtest_command
+from entrypoints.commands.loadtest import check_host, format_summary
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.local_gateway.page import PAGE_FILES, page_response
+from entrypoints.local_gateway.web.page import PAGE_FILES, page_response
 
 
 @pytest.mark.parametrize(

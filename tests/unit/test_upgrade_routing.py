@@ -9,8 +9,8 @@ import pytest
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
-from entrypoints.local_gateway.http_serving import _opens_the_stage, serve_http
+from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
+from entrypoints.local_gateway.web.http_serving import _opens_the_stage, serve_http
 
 HEAD = b"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from entrypoints.local_gateway.workers import WorkerPool
+from entrypoints.local_gateway.lambda_runtime.workers import WorkerPool
 
 
 def _square(n: int) -> int:

@@ -6,10 +6,10 @@ import logging
 import re
 from urllib.parse import unquote
 
-from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
-from entrypoints.local_gateway.ids import lambda_request_id
-from entrypoints.local_gateway.posting import Refusal, gone, post_to_connection
-from entrypoints.local_gateway.runtime import Runtime
+from entrypoints.local_gateway.connections_api.posting import Refusal, gone, post_to_connection
+from entrypoints.local_gateway.lambda_runtime.ids import lambda_request_id
+from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
 

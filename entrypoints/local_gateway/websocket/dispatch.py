@@ -6,9 +6,9 @@ import asyncio
 import json
 import logging
 
-from entrypoints.local_gateway.connections import LiveConnection
-from entrypoints.local_gateway.events import disconnect_event, message_event
-from entrypoints.local_gateway.runtime import Runtime
+from entrypoints.local_gateway.lambda_runtime.events import disconnect_event, message_event
+from entrypoints.local_gateway.websocket.connections import LiveConnection
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
 # Messages read but not yet handled; past this the socket is not read (TCP pushes back).

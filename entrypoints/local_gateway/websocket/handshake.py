@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
-from entrypoints.local_gateway.connections import LiveConnection
-from entrypoints.local_gateway.events import ConnectionFacts, connect_event, now_ms
-from entrypoints.local_gateway.ids import gateway_id
-from entrypoints.local_gateway.runtime import Runtime
-from entrypoints.local_gateway.session import run_session
-from entrypoints.local_gateway.wire import Wire, new_protocol
+from entrypoints.local_gateway.lambda_runtime.events import ConnectionFacts, connect_event, now_ms
+from entrypoints.local_gateway.lambda_runtime.ids import gateway_id
+from entrypoints.local_gateway.websocket.connections import LiveConnection
+from entrypoints.local_gateway.websocket.runtime import Runtime
+from entrypoints.local_gateway.websocket.session import run_session
+from entrypoints.local_gateway.websocket.wire import Wire, new_protocol
 
 log = logging.getLogger("local_gateway")
 

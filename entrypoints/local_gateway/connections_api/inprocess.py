@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from adapters.apigateway import local_endpoints
 from adapters.apigateway.outcomes import outcome_of
 from domain.model import PostOutcome
-from entrypoints.local_gateway.posting import post_to_connection
-from entrypoints.local_gateway.runtime import Runtime
+from entrypoints.local_gateway.connections_api.posting import post_to_connection
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
 # A batch is written in milliseconds; waiting longer means the loop is stuck or stopped.

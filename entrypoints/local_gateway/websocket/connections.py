@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from entrypoints.local_gateway.events import ConnectionFacts, now_ms
-from entrypoints.local_gateway.wire import Wire
+from entrypoints.local_gateway.lambda_runtime.events import ConnectionFacts, now_ms
+from entrypoints.local_gateway.websocket.wire import Wire
 
 
 @dataclass

@@ -7,11 +7,10 @@ import logging
 import re
 import socket
 
-from entrypoints.local_gateway import management_api
-from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
-from entrypoints.local_gateway.http_serving import serve_http
-from entrypoints.local_gateway.runtime import Runtime
-from entrypoints.local_gateway.websocket import serve_websocket
+from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
+from entrypoints.local_gateway.web.http_serving import serve_http
+from entrypoints.local_gateway.websocket.handshake import serve_websocket
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
 # A burst of 1,000 simultaneous connects must not overflow the accept queue.
@@ -27,12 +26,14 @@ def listen(host: str, port: int) -> socket.socket:
 class LocalGateway:
     """API Gateway's WebSocket API for one stage, served on a listening socket."""
 
-    def __init__(self, runtime: Runtime, sock: socket.socket, page: bool = True) -> None:
+    def __init__(
+        self, runtime: Runtime, sock: socket.socket, router: Router, page: bool = True
+    ) -> None:
+        """`router` holds the APIs served beside the WebSocket endpoint (@connections...)."""
         self.runtime = runtime
         self._sock = sock
         self.host, self.port = sock.getsockname()[:2]
-        self.router = Router()
-        management_api.register(self.router, runtime)
+        self.router = router
         if page:
             self.router.add(("GET",), _page_pattern(), _page)
         else:
@@ -121,14 +122,14 @@ class LocalGateway:
 
 
 def _page_pattern() -> str:
-    from entrypoints.local_gateway.page import PAGE_FILES
+    from entrypoints.local_gateway.web.page import PAGE_FILES
 
     # Only the page's own paths match: nothing else is served from disk.
     return "|".join(re.escape(path) for path in PAGE_FILES)
 
 
 async def _page(request: HttpRequest) -> HttpResponse:
-    from entrypoints.local_gateway.page import page_response
+    from entrypoints.local_gateway.web.page import page_response
 
     found = page_response(request.path)
     if found is None:

@@ -9,13 +9,13 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from entrypoints.local_gateway.handlers import Handler
-from entrypoints.local_gateway.lambda_context import (
+from entrypoints.local_gateway.lambda_runtime.handlers import Handler
+from entrypoints.local_gateway.lambda_runtime.lambda_context import (
     INTEGRATION_TIMEOUT_SECONDS,
     FunctionInfo,
     LambdaContext,
 )
-from entrypoints.local_gateway.workers import WorkerPool
+from entrypoints.local_gateway.lambda_runtime.workers import WorkerPool
 
 log = logging.getLogger("local_gateway")
 

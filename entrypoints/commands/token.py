@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from adapters.tokens.jwt_tokens import mint
-    from entrypoints.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
+    from entrypoints.commands.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
 
     try:
         token = mint(local_secret(), args.sub, args.rooms, args.ttl, LOCAL_ISSUER, LOCAL_AUDIENCE)

@@ -27,7 +27,7 @@ def prepared_store(
         _ensure_table(endpoint, table, region)
         yield endpoint
         return
-    from entrypoints.local_gateway.moto_process import MotoStartError, moto_server
+    from entrypoints.local_gateway.services.moto_process import MotoStartError, moto_server
 
     try:
         with moto_server() as endpoint:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entrypoints.local_gateway.runtime import Runtime
-from entrypoints.local_gateway.wire import MAX_MESSAGE_BYTES
+from entrypoints.local_gateway.websocket.runtime import Runtime
+from entrypoints.local_gateway.websocket.wire import MAX_MESSAGE_BYTES
 
 # Past this many bytes waiting in a client's socket buffer, posts get 429 as on AWS
 # ("the client's buffer is full") instead of growing the buffer without bound.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from entrypoints.local_gateway import ids
+from entrypoints.local_gateway.lambda_runtime import ids
 
 # API Gateway gives up on an integration after 29 s, whatever the function's own timeout.
 INTEGRATION_TIMEOUT_SECONDS = 29.0

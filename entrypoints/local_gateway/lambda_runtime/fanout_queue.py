@@ -15,7 +15,7 @@ from typing import Any
 from adapters.memory.dispatcher import serve_queue
 from adapters.memory.queue import LocalQueue
 from entrypoints.composition.settings import Settings
-from entrypoints.local_gateway.handlers import Handler, load_handler
+from entrypoints.local_gateway.lambda_runtime.handlers import Handler, load_handler
 
 # The template's FanoutWorkerFunction Handler (tests/integration/test_template.py checks it).
 WORKER_HANDLER = "entrypoints.fanout_worker.handler"

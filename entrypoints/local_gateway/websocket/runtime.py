@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from entrypoints.local_gateway.authorization import Authorizer
-from entrypoints.local_gateway.connections import ConnectionRegistry
-from entrypoints.local_gateway.events import Stage
-from entrypoints.local_gateway.faults import DisconnectDrops
-from entrypoints.local_gateway.invoker import Invoker
-from entrypoints.local_gateway.routes import RouteSelector
+from entrypoints.local_gateway.authorizer.authorization import Authorizer
+from entrypoints.local_gateway.lambda_runtime.events import Stage
+from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
+from entrypoints.local_gateway.websocket.connections import ConnectionRegistry
+from entrypoints.local_gateway.websocket.faults import DisconnectDrops
+from entrypoints.local_gateway.websocket.routes import RouteSelector
 
 # API Gateway's defaults: 10 minutes idle, 2 hours at most.
 IDLE_TIMEOUT_SECONDS = 600.0

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from entrypoints.local_gateway import ids
+from entrypoints.local_gateway.lambda_runtime import ids
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # API Gateway does not pass the hop-by-hop headers of the upgrade on to $connect.

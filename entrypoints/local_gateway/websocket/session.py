@@ -7,10 +7,10 @@ import logging
 
 from websockets.frames import Frame, Opcode
 
-from entrypoints.local_gateway.connections import LiveConnection
-from entrypoints.local_gateway.dispatch import Dispatcher
-from entrypoints.local_gateway.events import now_ms
-from entrypoints.local_gateway.runtime import Runtime
+from entrypoints.local_gateway.lambda_runtime.events import now_ms
+from entrypoints.local_gateway.websocket.connections import LiveConnection
+from entrypoints.local_gateway.websocket.dispatch import Dispatcher
+from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
 READ_SIZE = 64 * 1024

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from entrypoints.loadtest_gateway import GatewayError, local_gateway
-from entrypoints.token_command import duration
+from entrypoints.commands.loadtest_gateway import GatewayError, local_gateway
+from entrypoints.commands.token import duration
 
 HELP = "load test with locust (headless, bounded): a local gateway it starts, or a wss:// stage"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 SCENARIOS = {"chat": "ChatUser", "storm": "StormUser", "churn": "ChurnUser"}
 # Past locust's -t: start-up, the end-of-run drain (--grace) and writing the reports.

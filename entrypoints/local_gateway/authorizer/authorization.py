@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from entrypoints.local_gateway.handlers import Handler
-from entrypoints.local_gateway.invoker import Invoker
-from entrypoints.local_gateway.lambda_context import ACCOUNT_ID
-from entrypoints.local_gateway.policy import MalformedPolicy, allows
+from entrypoints.local_gateway.authorizer.policy import MalformedPolicy, allows
+from entrypoints.local_gateway.lambda_runtime.handlers import Handler
+from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
+from entrypoints.local_gateway.lambda_runtime.lambda_context import ACCOUNT_ID
 
 log = logging.getLogger("local_gateway")
 # API Gateway passes the upgrade's hop-by-hop headers to the authorizer (AWS's example shows

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from entrypoints.local_gateway.http_router import HttpRequest, HttpResponse, Router
+from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
 
 log = logging.getLogger("local_gateway")
 READ_SIZE = 64 * 1024

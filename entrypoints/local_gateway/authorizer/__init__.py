@@ -1,0 +1,1 @@
+"""The $connect REQUEST authorizer: its event, and its IAM policy judged as API Gateway does."""

@@ -1,0 +1,1 @@
+"""The @connections management API: over HTTP (POST, GET, DELETE) and in-process."""
