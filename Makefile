@@ -36,8 +36,9 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
+# Two processes: CI has 2 cores, and many tests wait on sockets and subprocesses.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The soak tests (churn, load) at full length; `make test` runs them in a short form.
 soak: $(STAMP)

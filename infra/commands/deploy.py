@@ -68,8 +68,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _package(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
     if args.package is not None:
-        explicit_bytecode = args.bytecode != IF_FOUND
-        flags = {"--bytecode/--no-bytecode": explicit_bytecode, "--with-boto3": args.with_boto3}
+        bytecode_flag = "--no-bytecode" if args.bytecode is None else "--bytecode"
+        flags = {bytecode_flag: args.bytecode != IF_FOUND, "--with-boto3": args.with_boto3}
         building = [flag for flag, given in flags.items() if given]
         if building:
             raise DeployError(

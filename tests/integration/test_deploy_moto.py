@@ -160,6 +160,8 @@ def test_bad_input_is_refused_with_a_clear_message(
     assert "no such file" in capsys.readouterr().err
     assert deploy(endpoint, "--package", __file__, "--bytecode") == 1
     assert "--package is deployed as it is: --bytecode only apply" in capsys.readouterr().err
+    assert deploy(endpoint, "--package", __file__, "--no-bytecode") == 1
+    assert "--package is deployed as it is: --no-bytecode only apply" in capsys.readouterr().err
     assert deploy(endpoint, "--bucket", "no-such-bucket", "--package", __file__) == 1
     assert "does not exist" in capsys.readouterr().err
     zip_path = tmp_path / "p.zip"

@@ -55,7 +55,7 @@ def _table(page_limit: int | None) -> Table:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(scenarios(max_connections=40), st.integers(1, 5))
 def test_shards_over_dynamodb_reach_every_member_once_for_any_paging(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -26,8 +27,6 @@ Every row is a test that fails when anything is lost, so a row here means it hel
 | test | load held | faults injected | bad inputs tried | lost |
 |---|---|---|---|---|
 """
-# What this session's tests recorded, for the terminal summary (see conftest.py).
-recorded: list[Row] = []
 
 
 @dataclass(frozen=True)
@@ -44,22 +43,30 @@ class Row:
 
 def record(row: Row) -> None:
     """Replace `row.test`'s row of the table (or add it), keeping the rows in ORDER."""
-    recorded.append(row)
-    rows = _rows()
-    rows[row.test] = row.line()
-    ranked = sorted(rows, key=lambda t: (ORDER.index(t) if t in ORDER else len(ORDER), t))
-    text = INTRO + "".join(rows[test] + "\n" for test in ranked)
-    partial = REPORT.with_suffix(".md.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, REPORT)  # never a half-written file, even if the run is killed
+    # Tests run in parallel processes (pytest-xdist): one rewrite of the file at a time.
+    with open(REPORT.with_suffix(".md.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = rows()
+        table[row.test] = row.line()
+        text = INTRO + "".join(table[test] + "\n" for test in sorted(table, key=_rank))
+        partial = REPORT.with_suffix(".md.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, REPORT)  # never a half-written file, even if the run is killed
 
 
-def _rows() -> dict[str, str]:
+def _rank(test: str) -> tuple[int, str]:
+    """A row's place: by ORDER, whichever form (full or short) of the test wrote it."""
+    place = next((n for n, name in enumerate(ORDER) if test.startswith(name)), len(ORDER))
+    return place, test
+
+
+def rows() -> dict[str, str]:
+    """The table's rows by test, as the file holds them now."""
     if not REPORT.exists():
         return {}
-    rows: dict[str, str] = {}
+    found: dict[str, str] = {}
     for line in REPORT.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("| ") and cells[0] not in ("test", "---") and len(cells) == 5:
-            rows[cells[0]] = line
-    return rows
+            found[cells[0]] = line
+    return found
