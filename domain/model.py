@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-# API Gateway closes every WebSocket after two hours; a record can never outlive that.
-MAX_CONNECTION_SECONDS = 2 * 60 * 60
-# API Gateway's @connections payload quota (128 KB).
-MAX_PAYLOAD_BYTES = 128 * 1024
+from domain.limits import MAX_CONNECTION_SECONDS
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,8 @@ from typing import TYPE_CHECKING
 from domain import protocol
 from domain.errors import DispatchError, UnknownConnection
 from domain.fanout import Fanout
-from domain.model import (
-    EVERYONE,
-    MAX_PAYLOAD_BYTES,
-    Audience,
-    Connection,
-    FanoutResult,
-    Identity,
-)
+from domain.limits import MAX_PAYLOAD_BYTES
+from domain.model import EVERYONE, Audience, Connection, FanoutResult, Identity
 from domain.ports import Clock, ConnectionStore
 from domain.rooms import may_enter
 

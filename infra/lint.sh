@@ -13,8 +13,14 @@ if [[ ! -x "$venv/bin/cfn-lint" || ! -x "$venv/bin/checkov" ]]; then
     echo "Installing cfn-lint and checkov into $venv ..."
     log="$(mktemp)"
     # pip's output goes to a log that is shown only when the install fails.
-    if ! { "$python" -m venv "$venv" &&
-           "$venv/bin/pip" install --disable-pip-version-check "cfn-lint>=1.20" "checkov>=3.2"
+    # uv (installed by `make setup`) when it is there, pip otherwise.
+    uv="$root/.venv/bin/uv"
+    if [[ -x "$uv" ]]; then
+        install=("$uv" pip install --python "$venv/bin/python")
+    else
+        install=("$venv/bin/pip" install --disable-pip-version-check)
+    fi
+    if ! { "$python" -m venv "$venv" && "${install[@]}" "cfn-lint>=1.20" "checkov>=3.2"
          } >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "lint.sh: could not install the linters into $venv (full log: $log)" >&2

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from domain.limits import MAX_PAYLOAD_BYTES
+from domain.model import PostOutcome
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,12 @@ import argparse
 import ipaddress
 import re
 
+from domain.limits import (
+    IDLE_TIMEOUT_SECONDS,
+    INTEGRATION_TIMEOUT_SECONDS,
+    MAX_CONNECTION_SECONDS,
+)
 from domain.protocol import ROUTES
-from entrypoints.local_gateway.lambda_runtime.lambda_context import INTEGRATION_TIMEOUT_SECONDS
 
 # What --auth stands for: the project's own JWT authorizer, with the local HS256 secret.
 AUTH_AUTHORIZER = "entrypoints.authorizer:handler"
@@ -46,14 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"--authorizer {AUTH_AUTHORIZER} with the local secret (see `switchboard token`)",
     )
-    add("--idle-timeout", type=float, default=600.0, help="seconds idle before close (600)")
-    add("--max-duration", type=float, default=7200.0, help="seconds a connection may last (7200)")
+    add(
+        "--idle-timeout", type=float, default=float(IDLE_TIMEOUT_SECONDS),
+        help=f"seconds idle before close (AWS: {IDLE_TIMEOUT_SECONDS})",
+    )  # fmt: skip
+    add(
+        "--max-duration", type=float, default=float(MAX_CONNECTION_SECONDS),
+        help=f"seconds a connection may last (AWS: {MAX_CONNECTION_SECONDS})",
+    )  # fmt: skip
     add("--workers", type=int, default=32, help="handler threads (default: 32)")
     add(
         "--integration-timeout",
         type=float,
         default=INTEGRATION_TIMEOUT_SECONDS,
-        help="seconds API Gateway waits for the handler (AWS: 29)",
+        help=f"seconds API Gateway waits for the handler (AWS: {INTEGRATION_TIMEOUT_SECONDS})",
     )
     add("--allow-unsigned", action="store_true", help="accept @connections calls without SigV4")
     add("--no-page", action="store_true", help="do not serve the chat page at /")

@@ -13,7 +13,8 @@ from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import UnknownConnection
-from domain.model import MAX_CONNECTION_SECONDS, Connection, Identity
+from domain.limits import MAX_CONNECTION_SECONDS
+from domain.model import Connection, Identity
 from domain.ports import AudienceReads, ConnectionStore, Storage
 from domain.shards import EveryonePart, RoomPart
 from infra.tables import ensure_table

@@ -14,7 +14,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-MAX_PAYLOAD_BYTES = 128 * 1024
+from domain.limits import MAX_PAYLOAD_BYTES
+
 # Status -> (x-amzn-ErrorType, message), as API Gateway answers PostToConnection.
 ERRORS = {
     400: ("BadRequestException", "Invalid connectionId: bad id"),

@@ -19,7 +19,8 @@ from adapters.apigateway.lean_publisher import LeanPublisher
 from adapters.apigateway.sigv4 import BatchSigner
 from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
-from domain.model import MAX_PAYLOAD_BYTES, Connection, PostOutcome
+from domain.limits import MAX_PAYLOAD_BYTES
+from domain.model import Connection, PostOutcome
 from domain.ports import Publisher
 from tests.doubles import FakeClock, FakePublisher
 from tests.integration.http_sink import HttpSink

@@ -12,9 +12,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from domain.limits import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES
+
 ROUTES = ("sendmessage", "join", "leave", "whoami")
-MAX_FRAME_BYTES = 32 * 1024
-MAX_PAYLOAD_BYTES = 128 * 1024
 MAX_NESTING = 500  # deeper JSON is not searched for `action` by the local gateway: $default
 
 # Any code point a WebSocket text frame can carry: everything but the lone surrogates.

@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from domain.limits import MAX_FRAME_BYTES
 from tests.e2e.gateway_process import Gateway, start_gateway
 from tests.reliability import gateway_checks as checks
-from tests.reliability.frames import MAX_FRAME_BYTES, bystander_sees, frames
+from tests.reliability.frames import bystander_sees, frames
 from tests.reliability.report import Row, record
 from tests.reliability.ws_client import Client
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from adapters import memory
 from domain.errors import DispatchError
 from domain.fanout import Fanout, RetryPolicy
-from domain.model import MAX_CONNECTION_SECONDS, Connection, PostOutcome
+from domain.limits import MAX_CONNECTION_SECONDS
+from domain.model import Connection, PostOutcome
 from domain.ports import AudienceReads, ConnectionStore, ShardDispatcher, ShardProgress, Storage
 from domain.service import Switchboard
 from domain.shard_plan import ShardedFanout, ShardPolicy

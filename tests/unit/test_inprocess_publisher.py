@@ -10,7 +10,8 @@ import pytest
 
 from adapters.apigateway import local_endpoints
 from adapters.apigateway.inprocess_publisher import InProcessPublisher
-from domain.model import MAX_PAYLOAD_BYTES, PostOutcome
+from domain.limits import MAX_PAYLOAD_BYTES
+from domain.model import PostOutcome
 from entrypoints.composition.publishers import Publishers
 from tests.doubles import FakePublisher
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.model import EVERYONE, MAX_CONNECTION_SECONDS, Audience, PostOutcome
+from domain.limits import MAX_CONNECTION_SECONDS
+from domain.model import EVERYONE, Audience, PostOutcome
 from domain.protocol import ROUTES
 
 from .fault_rig import FaultRates, FaultyPublisher, Rig, now_ms, rig

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.sqs.messages import MAX_BODY_BYTES, ShardMessageError, decode, encode
-from domain.model import MAX_PAYLOAD_BYTES
+from domain.limits import MAX_PAYLOAD_BYTES
 from domain.shards import EveryonePart, RoomPart, ShardTask
 
 ENDPOINT = "https://abc.execute-api.eu-west-1.amazonaws.com/prod"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.model import MAX_CONNECTION_SECONDS, MAX_PAYLOAD_BYTES, Audience, Identity
+from domain.limits import MAX_CONNECTION_SECONDS, MAX_PAYLOAD_BYTES
+from domain.model import Audience, Identity
 
 from .fault_rig import Rig, now_ms, rig
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.limits import MAX_PAYLOAD_BYTES
 from entrypoints.local_gateway.websocket.runtime import Runtime
-from entrypoints.local_gateway.websocket.wire import MAX_MESSAGE_BYTES
 
 # Past this many bytes waiting in a client's socket buffer, posts get 429 as on AWS
 # ("the client's buffer is full") instead of growing the buffer without bound.
@@ -26,8 +26,8 @@ def post_to_connection(runtime: Runtime, connection_id: str, data: bytes) -> Ref
 
     Call it on the gateway's event loop: it writes to the connection's socket.
     """
-    if len(data) > MAX_MESSAGE_BYTES:
-        message = f"The payload is {len(data)} bytes; the limit is {MAX_MESSAGE_BYTES}"
+    if len(data) > MAX_PAYLOAD_BYTES:
+        message = f"The payload is {len(data)} bytes; the limit is {MAX_PAYLOAD_BYTES}"
         return Refusal(413, "PayloadTooLargeException", message)
     connection = runtime.registry.get(connection_id)
     if connection is None:

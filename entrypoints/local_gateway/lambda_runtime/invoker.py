@@ -9,9 +9,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+from domain.limits import INTEGRATION_TIMEOUT_SECONDS
 from entrypoints.local_gateway.lambda_runtime.handlers import Handler
 from entrypoints.local_gateway.lambda_runtime.lambda_context import (
-    INTEGRATION_TIMEOUT_SECONDS,
     FunctionInfo,
     LambdaContext,
 )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from domain.limits import INTEGRATION_TIMEOUT_SECONDS
 from entrypoints.local_gateway.lambda_runtime import ids
 
-# API Gateway gives up on an integration after 29 s, whatever the function's own timeout.
-INTEGRATION_TIMEOUT_SECONDS = 29.0
 ACCOUNT_ID = "123456789012"  # the documentation account: no real account is implied
 
 

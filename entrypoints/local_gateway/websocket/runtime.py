@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.limits import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS
 from entrypoints.local_gateway.authorizer.authorization import Authorizer
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
 from entrypoints.local_gateway.websocket.connections import ConnectionRegistry
 from entrypoints.local_gateway.websocket.faults import DisconnectDrops
 from entrypoints.local_gateway.websocket.routes import RouteSelector
-
-# API Gateway's defaults: 10 minutes idle, 2 hours at most.
-IDLE_TIMEOUT_SECONDS = 600.0
-MAX_DURATION_SECONDS = 7200.0
 
 
 @dataclass
@@ -23,7 +20,7 @@ class Runtime:
     selector: RouteSelector
     registry: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     idle_timeout: float = IDLE_TIMEOUT_SECONDS
-    max_duration: float = MAX_DURATION_SECONDS
+    max_duration: float = MAX_CONNECTION_SECONDS
     # AWS answers unsigned @connections requests 403; boto3 always signs.
     require_signature: bool = True
     # The $connect authorizer (--authorizer, --auth); None lets every handshake on to $connect.

@@ -9,11 +9,10 @@ from websockets.frames import CloseCode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from domain.limits import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES
+
 log = logging.getLogger("local_gateway")
 
-# API Gateway's quotas: 32 KB a frame, 128 KB a message (frames of one message together).
-MAX_FRAME_BYTES = 32 * 1024
-MAX_MESSAGE_BYTES = 128 * 1024
 # How long a closing handshake may take before the TCP connection is dropped.
 CLOSE_TIMEOUT_SECONDS = 5.0
 # What $disconnect reports for the close codes a client sends without a reason. Only the
@@ -28,7 +27,7 @@ CLOSE_REASONS = {
 
 def new_protocol() -> ServerProtocol:
     # No extensions: API Gateway does not negotiate permessage-deflate.
-    return ServerProtocol(max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES))
+    return ServerProtocol(max_size=(MAX_PAYLOAD_BYTES, MAX_FRAME_BYTES))
 
 
 class Wire:
