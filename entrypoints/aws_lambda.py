@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
-from domain.model import FanoutResult, PostOutcome
-from domain.ports import Publisher, ShardDispatcher
+from domain.model import FanoutResult
 from domain.protocol import DEFAULT_ROUTE, ROUTES
 from domain.service import MessageOutcome, Switchboard
 from entrypoints.composition import container as composition
-from entrypoints.composition.publishers import Publishers
+from entrypoints.composition import services
 from entrypoints.events import BadEvent, WebSocketEvent
 from entrypoints.observability import NAMESPACE, add_metric, invocation
-
-if TYPE_CHECKING:
-    from domain.shards import ShardTask
 
 logger = Logger(service="switchboard")
 
@@ -88,55 +84,10 @@ def _dispatch(ws: WebSocketEvent) -> tuple[int, dict[str, Any]]:
 
 
 def _service(ws: WebSocketEvent) -> Switchboard:
-    """The use cases for the event's @connections endpoint, built once per container and
-    endpoint (a warm Lambda reuses them; the publisher and dispatcher are built on first use)."""
-    global _services
+    """The use cases for the event's @connections endpoint (composition/services.py)."""
     c = container()
     endpoint = c.config.apigw_endpoint() or ws.management_endpoint(c.config.region())
-    built_for, services = _services
-    if built_for is not c:  # a new container (tests, the local gateway): start over
-        services = {}
-        _services = (c, services)
-    service = services.get(endpoint)
-    if service is None:  # two threads may both build one: equal, and the last is kept
-        service = services[endpoint] = _build_service(c, endpoint)
-    return service
-
-
-_services: tuple[composition.Container | None, dict[str, Switchboard]] = (None, {})
-
-
-def _build_service(c: composition.Container, endpoint: str) -> Switchboard:
-    fanout = c.fanout(publisher=_DeferredPublisher(c.publishers(), endpoint))
-    if c.config.dispatch() == "off":
-        return c.switchboard(fanout=fanout)
-    dispatcher = _DeferredDispatcher(c, endpoint)
-    sharding = c.sharded_fanout(fanout=fanout, dispatcher=dispatcher)
-    return c.switchboard(fanout=fanout, sharding=sharding)
-
-
-class _DeferredPublisher(Publisher):
-    """Builds the endpoint's publisher on the first post: $connect and $disconnect never post,
-    so a cold start that begins with $connect does not pay for an HTTP client it won't use."""
-
-    def __init__(self, publishers: Publishers, endpoint: str) -> None:
-        self._publishers = publishers
-        self._endpoint = endpoint
-
-    def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
-        return self._publishers.for_endpoint(self._endpoint).post(payload, connection_ids)
-
-
-class _DeferredDispatcher(ShardDispatcher):
-    """Builds the dispatcher (an SQS client) on the first sharded broadcast only."""
-
-    def __init__(self, c: composition.Container, endpoint: str) -> None:
-        self._container = c
-        self._endpoint = endpoint
-
-    def dispatch(self, tasks: Iterable[ShardTask]) -> int:
-        dispatcher: ShardDispatcher = self._container.dispatcher(endpoint=self._endpoint)
-        return dispatcher.dispatch(tasks)
+    return services.for_endpoint(c, endpoint)
 
 
 def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:

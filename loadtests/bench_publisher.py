@@ -1,5 +1,7 @@
 """Benchmark 1: posts/s and client CPU per post, lean publisher against boto3 and the floor.
 
+Long: four contenders share one harness, run side by side in one process.
+
 Posts PAYLOAD (100 bytes) to N distinct ids on a local sink (loadtests/sink_server.py, its own
 process, so it does not share this one's GIL) that answers 200 at once. Every contender
 gets one warm-up run, then RUNS timed runs; the table shows medians. CPU is this process's

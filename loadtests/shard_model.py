@@ -1,5 +1,7 @@
 """The sharded fan-out model: from one worker's posts/s to workers, time and cost per broadcast.
 
+Long: the model, its inputs and its table are one calculation.
+
 Assumptions, each named below: shards of 1,000 (SHARD_SIZE), checkpoints every 256 posts,
 the SQS event source mapping's documented scaling (5 concurrent invocations at first, then up
 to 300 more per minute, at most 1,000), 80% of the API Gateway request quota left to the

@@ -1,4 +1,5 @@
 """One WebSocket connection under locust: connect, join, send, leave, and a receiving greenlet.
+Long: one locust user's whole life on a socket (connect, send, receive, reconnect).
 
 websocket-client does the framing; locust's gevent monkey-patching makes its blocking socket
 calls cooperative, so every connection's receiver is one greenlet. Everything measured goes

@@ -29,6 +29,7 @@ Rooms, in the order a message meets them:
                    inprocess (the same posts handed over in-process by the app's publisher,
                    one hop per batch; the default)
   services/        local_store and moto_process (the DynamoDB behind --store)
-  options and command (the CLI: it builds the rooms above and connects them), signals (how
+  options and command (the CLI: it builds the rooms above and connects them), environment
+  (what a Lambda function would see, set up in this process), signals (how
   serve stops).
 """

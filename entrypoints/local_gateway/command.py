@@ -9,11 +9,15 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import MutableMapping
 
 from entrypoints.local_gateway.authorizer.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.connections_api import management_api
 from entrypoints.local_gateway.connections_api.inprocess import serving_locally
+from entrypoints.local_gateway.environment import (
+    local_auth_environment,
+    prepare_environment,
+    raise_open_files_limit,
+)
 from entrypoints.local_gateway.lambda_runtime import ids
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.fanout_queue import serving_fanout_queue
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"switchboard serve: {problem}", file=sys.stderr)
         return 2
-    _raise_open_files_limit()
+    raise_open_files_limit()
     warning = exposure_warning(args.host, args.port, args.allow_unsigned)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -60,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         where = f"{args.host}:{args.port}"
         print(f"switchboard serve: cannot listen on {where}: {exc}", file=sys.stderr)
         return 1
-    region = _prepare_environment(args, sock.getsockname()[1])
+    region = prepare_environment(args, sock.getsockname()[1])
     if args.auth:
         try:
-            _local_auth_environment(os.environ)
+            local_auth_environment(os.environ)
         except OSError as exc:
             print(f"switchboard serve: --auth has no local secret: {exc}", file=sys.stderr)
             return 1
@@ -126,43 +130,3 @@ async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
         print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
         await stop.wait()
         await gateway.shutdown()
-
-
-def _prepare_environment(args: argparse.Namespace, port: int) -> str:
-    env = os.environ
-    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    env["APIGW_ENDPOINT"] = f"http://{host}:{port}/{args.stage}"
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    env["AWS_REGION"] = region
-    env.setdefault("AWS_DEFAULT_REGION", region)  # Lambda sets both; botocore reads this one
-    env.setdefault("CONNECTIONS_TABLE", "switchboard-connections")
-    if not env.get("AWS_ACCESS_KEY_ID") and not env.get("AWS_PROFILE"):
-        # Nothing here talks to AWS; dummy keys spare botocore a search for real ones.
-        env["AWS_ACCESS_KEY_ID"] = "local"
-        env["AWS_SECRET_ACCESS_KEY"] = "local"
-    return region
-
-
-def _local_auth_environment(env: MutableMapping[str, str]) -> None:
-    """What --auth means to the authorizer: HS256 with the secret `switchboard token` uses."""
-    from entrypoints.commands.local_secret import LOCAL_AUDIENCE, LOCAL_ISSUER, local_secret
-
-    for name in ("AUTH_SECRET_PARAMETER", "AUTH_PUBLIC_KEY", "AUTH_JWKS_URL"):
-        env.pop(name, None)  # one key source only: the local secret
-    env.update(
-        AUTH_ALGORITHM="HS256",
-        AUTH_SECRET=local_secret(),
-        AUTH_ISSUER=LOCAL_ISSUER,
-        AUTH_AUDIENCE=LOCAL_AUDIENCE,
-    )
-
-
-def _raise_open_files_limit() -> None:
-    # Each client is a file descriptor; 1,000 clients exceed the usual soft limit of 1,024.
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -1,4 +1,7 @@
-"""Fixtures: `switchboard serve` in a subprocess, Debian's chromium under Playwright, pages."""
+"""Fixtures: `switchboard serve` in a subprocess, Debian's chromium under Playwright, pages.
+
+Long: serve, Chromium and the page's helpers are one fixture set for every browser test.
+"""
 
 from __future__ import annotations
 

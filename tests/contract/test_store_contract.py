@@ -1,4 +1,7 @@
-"""One behaviour suite for every storage adapter: in memory, and DynamoDB under moto."""
+"""One behaviour suite for every storage adapter: in memory, and DynamoDB under moto.
+
+Long: it is one contract, and every storage adapter passes all of it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""$connect authorization: `serve --auth` with `switchboard token`, and any `--authorizer`."""
+"""$connect authorization: `serve --auth` with `switchboard token`, and any `--authorizer`.
+
+Long: each case starts a gateway with its own authorizer; the helpers are shared.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The app behind `serve` behaves the same whether its posts reach the gateway in-process
+Long: each case runs twice, in-process and over HTTP, against one fixture.
 (the default) or over HTTP (--no-inprocess): broadcasts, rooms, big messages, 410 pruning.
 
 Every $disconnect is dropped (--drop-disconnect-rate 1.0), so each closed client stays in the

@@ -1,4 +1,7 @@
-"""API Gateway's limits and failure modes: frame and message sizes, binary, lost clients."""
+"""API Gateway's limits and failure modes: frame and message sizes, binary, lost clients.
+
+Long: each AWS limit gets its own case against the same gateway fixture.
+"""
 
 from __future__ import annotations
 

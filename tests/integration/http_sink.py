@@ -1,4 +1,7 @@
-"""A local @connections endpoint: answers posts as API Gateway does, on cue, and records them."""
+"""A local @connections endpoint: answers posts as API Gateway does, on cue, and records them.
+
+Long: it answers as API Gateway does (cues for each status) and records what it got.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """`switchboard deploy` and `destroy` against moto's server, as a user runs them.
 
+Long: the deploy's stages (build, upload, stack, outputs, teardown) share one moto server.
+
 moto's CloudFormation skips AWS::ApiGatewayV2 resources and ignores TTL, so this checks what it
 models (stack, table, roles, functions, the package on S3); test_template.py reads the rest.
 """

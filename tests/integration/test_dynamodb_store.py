@@ -1,4 +1,7 @@
-"""DynamoStore under moto: every page read, rooms by Query, throttles and partial batch writes."""
+"""DynamoStore under moto: every page read, rooms by Query, throttles and partial batch writes.
+
+Long: DynamoDB's specifics (pages, throttles, partial batches) share one call recorder.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The Publisher contract, run against the fake, boto3 and lean publishers (a local sink)."""
+"""The Publisher contract, run against the fake, boto3 and lean publishers (a local sink).
+
+Long: one contract suite runs against three publishers, and they share the sink's cues.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Shards over SQS (moto): the dispatcher's batches and retries, the worker's partial batch
+Long: the dispatcher and the worker are tested against the same moto queue and rig.
 responses, and a failing shard's way to the dead-letter queue after maxReceiveCount."""
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""infra/template.yaml read as data: what moto cannot check (routes, policy scope, TTL...)."""
+"""infra/template.yaml read as data: what moto cannot check (routes, policy scope, TTL...).
+
+Long: every check reads the same parsed template; split, each file would parse it again.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Fan-out, example by example: once each, retry the throttled, prune the gone, never raise."""
+"""Fan-out, example by example: once each, retry the throttled, prune the gone, never raise.
+
+Long: fan-out's examples (once each, retries, prunes, deadline) over one rig.
+"""
 
 from __future__ import annotations
 

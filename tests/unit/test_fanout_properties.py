@@ -1,4 +1,7 @@
-"""Fan-out properties: for any recipients, gone ids and scripted answers, a simple model holds."""
+"""Fan-out properties: for any recipients, gone ids and scripted answers, a simple model holds.
+
+Long: the properties share one model of each recipient's fate.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The in-process publisher, the registry of endpoints served in this process, and the
+Long: the publisher, the endpoint registry and the container's choice between them.
 container's choice between them and the configured publisher."""
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The Lambda handler on recorded API Gateway events, over the memory store and a fake publisher."""
+"""The Lambda handler on recorded API Gateway events, over the memory store and a fake publisher.
+
+Long: every route of the handler, on the same recorded events and container fixture.
+"""
 
 from __future__ import annotations
 

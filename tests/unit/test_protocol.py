@@ -1,4 +1,7 @@
-"""The wire protocol: every route, every bad field, and fuzzed frames that must never raise."""
+"""The wire protocol: every route, every bad field, and fuzzed frames that must never raise.
+
+Long: every route and every bad field of the protocol, side by side.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Broadcast properties through Switchboard: right audience, once each, gone pruned, no raise."""
+"""Broadcast properties through Switchboard: right audience, once each, gone pruned, no raise.
+
+Long: the properties share one model of who should hear what.
+"""
 
 from __future__ import annotations
 

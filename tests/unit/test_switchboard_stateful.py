@@ -1,4 +1,7 @@
-"""Switchboard as a state machine over random operations and publisher faults, against a model."""
+"""Switchboard as a state machine over random operations and publisher faults, against a model.
+
+Long: the state machine and the model it is checked against belong in one place.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Switchboard's use cases, example by example: who gets what, and what the sender hears."""
+"""Switchboard's use cases, example by example: who gets what, and what the sender hears.
+
+Long: each use case with its examples, over one shared rig.
+"""
 
 from __future__ import annotations
 

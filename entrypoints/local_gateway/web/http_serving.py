@@ -1,4 +1,7 @@
-"""HTTP/1.1 on h11, with keep-alive; an upgrade to the stage's path is handed to WebSockets."""
+"""HTTP/1.1 on h11, with keep-alive; an upgrade to the stage's path is handed to WebSockets.
+
+Long: the fast upgrade path and h11's keep-alive loop share one read, so they stay together.
+"""
 
 from __future__ import annotations
 
