@@ -15,8 +15,19 @@ class Identity:
     source_ip: str | None = None
     user_agent: str | None = None
     principal: str | None = None
-    # Room patterns the authorizer allowed; None means no authorizer ran (no limit).
+    # Room patterns the authorizer allowed; None means no authorizer ran (no limit). An
+    # authorizer whose context names no rooms, or malformed ones, allows none: ().
     allowed_rooms: tuple[str, ...] | None = None
+    # Whether the connection may broadcast to everyone: always without an authorizer; with
+    # one, only when the token granted it (the `broadcast` claim).
+    may_broadcast: bool = True
+    # When the token expires (epoch seconds), if an authorizer said so.
+    token_expires_at: int | None = None
+
+    @property
+    def authorized(self) -> bool:
+        """True when an authorizer ran for this connection (its limits then apply)."""
+        return self.allowed_rooms is not None
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,10 @@ class FanoutResult:
 
 @dataclass(frozen=True)
 class Grant:
-    """What a verified token allows: who the caller is and which room patterns they may enter."""
+    """What a verified token allows: who the caller is, which room patterns they may enter,
+    whether they may broadcast to everyone, and until when (epoch seconds)."""
 
     principal: str
     rooms: tuple[str, ...]
+    broadcast: bool = False
+    expires_at: int | None = None
