@@ -9,6 +9,14 @@ class UnknownConnection(LookupError):
         self.connection_id = connection_id
 
 
+class TooManyRooms(ValueError):
+    """A join would take the connection past the rooms it may be in at once."""
+
+    def __init__(self, connection_id: str, limit: int) -> None:
+        super().__init__(f"connection {connection_id!r} is already in {limit} rooms")
+        self.limit = limit
+
+
 class StoreError(RuntimeError):
     """The store could not complete an operation; the message says what is left undone."""
 

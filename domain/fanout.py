@@ -48,9 +48,10 @@ class Fanout:
         batch_size: int = 1000,
         establish_grace: float = 0.0,
     ) -> None:
-        """`establish_grace`: seconds after its connect during which a 410 does not prune a
-        connection. API Gateway answers 410 until it has finished a handshake, and it finishes
-        only after $connect has stored the record: a broadcast in between must not delete it."""
+        """`establish_grace`: seconds after its record was stored during which a 410 does not
+        prune a connection. API Gateway answers 410 until it has finished a handshake, and it
+        finishes only after $connect has stored the record: a broadcast in between must not
+        delete it."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self._store = store
@@ -109,31 +110,27 @@ class Fanout:
             self._clock.sleep(wait)
             retries += len(retry)
             pending = retry
-        pruned = 0
-        for connection_id in gone:
-            if self._prune(connection_id):
-                pruned += 1
-            else:  # still in the store: count it as a failure, so the counts add up
-                failed.append(connection_id)
-        return FanoutResult(len(batch), delivered, pruned, len(failed), retries, tuple(failed))
+        pruned = self._prune(gone, deadline) if gone else set()
+        # A gone connection still in the store counts as a failure, so the counts add up.
+        failed.extend(connection_id for connection_id in gone if connection_id not in pruned)
+        pruned_count = len(pruned)
+        return FanoutResult(
+            len(batch), delivered, pruned_count, len(failed), retries, tuple(failed)
+        )
 
-    def _prune(self, connection_id: str) -> bool:
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        """Close one connection through the publisher (DELETE @connections/{id})."""
+        return self._publisher.disconnect(connection_id)
+
+    def _prune(self, gone: list[str], deadline: float) -> set[str]:
+        """Remove the gone connections side by side, in the time the deadline leaves; a record
+        stored within the establish grace is kept (its handshake may not be finished)."""
+        within = max(0.0, deadline - self._clock.elapsed())
+        cutoff_ms = None
+        if self._establish_grace > 0:
+            cutoff_ms = int((self._clock.now() - self._establish_grace) * 1000)
         try:
-            if self._establishing(connection_id):
-                log.info(
-                    "not pruning %s: connected moments ago, maybe not established", connection_id
-                )
-                return False
-            self._store.remove(connection_id)
+            return self._store.prune(gone, cutoff_ms, within)
         except StoreError:
-            log.exception("could not prune gone connection %s", connection_id)
-            return False
-        return True
-
-    def _establishing(self, connection_id: str) -> bool:
-        if self._establish_grace <= 0:
-            return False
-        record = self._store.get(connection_id)
-        if record is None:
-            return False
-        return record.connected_at_ms / 1000 > self._clock.now() - self._establish_grace
+            log.exception("could not prune %d gone connections", len(gone))
+            return set()

@@ -39,13 +39,20 @@ class Connection:
     expires_at: int  # epoch seconds, the unit DynamoDB's TTL reads
     rooms: frozenset[str] = frozenset()
     identity: Identity | None = None
+    # When the record was written (epoch ms): API Gateway stamps connectedAt before the
+    # authorizer and $connect run, so the record can be seconds younger than the connection.
+    stored_at_ms: int | None = None
 
     @classmethod
     def open(
-        cls, connection_id: str, connected_at_ms: int, identity: Identity | None = None
+        cls,
+        connection_id: str,
+        connected_at_ms: int,
+        identity: Identity | None = None,
+        stored_at_ms: int | None = None,
     ) -> Connection:
         expires_at = connected_at_ms // 1000 + MAX_CONNECTION_SECONDS
-        return cls(connection_id, connected_at_ms, expires_at, frozenset(), identity)
+        return cls(connection_id, connected_at_ms, expires_at, frozenset(), identity, stored_at_ms)
 
     def is_live(self, now: float) -> bool:
         return now < self.expires_at

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from domain.model import Connection, Grant, PostOutcome
 
-if TYPE_CHECKING:  # sharded broadcasts' values: imported by the code that shards, when it does
+if TYPE_CHECKING:  # imported by the code that uses them, when it does
+    from domain.budget import MessageBudget
     from domain.shards import Checkpoint, Cursor, Part, ShardTask
 
 
@@ -29,12 +30,26 @@ class ConnectionStore(Protocol):
         """
         ...
 
-    def join(self, connection_id: str, room: str) -> Connection:
-        """Add the connection to a room; raises UnknownConnection when it has no record."""
+    def prune(
+        self, connection_ids: Sequence[str], stored_before_ms: int | None, within: float
+    ) -> set[str]:
+        """Remove connections the @connections API called gone, with their memberships, side by
+        side, spending at most `within` seconds; the ids removed, or already without a record.
+
+        A connection whose record was stored at or after `stored_before_ms` (epoch ms; None:
+        no such guard) is kept: it may be about to finish its handshake. An id that could not
+        be removed (an error, or out of time) is left out, logged, and left for a later prune.
+        """
+        ...
+
+    def join(self, connection_id: str, room: str, max_rooms: int) -> Connection:
+        """Add the connection to a room, in one atomic write; raises UnknownConnection when it
+        has no record, TooManyRooms when it is in `max_rooms` other rooms already."""
         ...
 
     def leave(self, connection_id: str, room: str) -> Connection:
-        """Remove the connection from a room; raises UnknownConnection when it has no record."""
+        """Remove the connection from a room, in one atomic write; raises UnknownConnection
+        when it has no record."""
         ...
 
     def connection_ids(self, now: float) -> Iterator[str]:
@@ -49,8 +64,9 @@ class ConnectionStore(Protocol):
 class AudienceReads(Protocol):
     """The reads that split a broadcast's audience into parts, and let a worker resume one."""
 
-    def audience_estimate(self) -> int:
-        """About how many connections there are; may be stale or high (it sizes parts only)."""
+    def audience_estimate(self, now: float) -> int:
+        """About how many connections are live at `now`; rough, and never more than a
+        sample's error from the truth (it sizes parts only)."""
         ...
 
     def part_ids(self, part: Part, now: float, after: Cursor | None = None) -> Iterator[str]:
@@ -86,12 +102,28 @@ class ShardProgress(Protocol):
 
 
 class Publisher(Protocol):
-    """Posts one payload to many connections through the @connections API."""
+    """Posts to connections, and closes them, through the @connections API."""
 
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         """Post `payload` to each id once; report an outcome for every id given.
 
         Never raises for a per-connection failure: it is reported as an outcome.
+        """
+        ...
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        """Close the connection (DELETE @connections/{id}): DELIVERED when it is closing, GONE
+        when it was gone already; never raises."""
+        ...
+
+
+class MessageBudgets(Protocol):
+    """Each connection's message budget (domain/budget.py), kept where every instance sees it."""
+
+    def spend(self, connection_id: str, budget: MessageBudget, now: float) -> bool:
+        """Spend one message of the connection's budget; False when it is over budget.
+
+        Raises StoreError when the budget could not be read or written.
         """
         ...
 
@@ -134,3 +166,6 @@ class Storage(Protocol):
 
     @property
     def progress(self) -> ShardProgress: ...
+
+    @property
+    def budgets(self) -> MessageBudgets: ...

@@ -69,11 +69,15 @@ Command = Relay | SendMessage | Join | Leave | WhoAmI
 def parse(route_key: str, body: str) -> Command | Invalid:
     """Turn the frame that API Gateway routed to `route_key` into a command."""
     if route_key not in ROUTES:
+        if _non_numeric_json(body):
+            return Invalid("invalid_frame", f"The frame uses {_NON_NUMERIC}: they are not JSON.")
         return Relay(body)
     try:
-        frame: Any = json.loads(body)
+        frame: Any = json.loads(body, parse_constant=_refuse_constant)
     except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
         return Invalid("invalid_frame", f"The {route_key} frame nests JSON too deeply.")
+    except _NonNumericNumber:
+        return Invalid("invalid_frame", f"The {route_key} frame uses {_NON_NUMERIC}: not JSON.")
     except ValueError:
         return Invalid("invalid_frame", f"The {route_key} frame is not valid JSON.")
     if not isinstance(frame, dict):
@@ -87,6 +91,31 @@ def parse(route_key: str, body: str) -> Command | Invalid:
         return room
     assert room is not None
     return Join(room) if route_key == "join" else Leave(room)
+
+
+_NON_NUMERIC = "NaN, Infinity or -Infinity"
+
+
+class _NonNumericNumber(ValueError):
+    """Python's json reads NaN and Infinity; JSON (RFC 8259) has no such numbers."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonNumericNumber(name)
+
+
+def _non_numeric_json(text: str) -> bool:
+    """True for a frame that would be JSON but for NaN or Infinity: refused, never relayed as
+    a message. Text that is not JSON at all is the $default relay's (the seed's behaviour)."""
+    if "NaN" not in text and "Infinity" not in text:  # the common case, without parsing
+        return False
+    try:
+        json.loads(text, parse_constant=_refuse_constant)
+    except _NonNumericNumber:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def _send_message(frame: dict[str, Any]) -> SendMessage | Invalid:

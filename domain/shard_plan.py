@@ -86,7 +86,7 @@ class ShardedFanout:
         return Dispatched(broadcast_id, self._dispatcher.dispatch(tasks), counted.count)
 
     def _segments(self, broadcast_id: str, payload: bytes, seen: int) -> Iterator[ShardTask]:
-        estimate = max(self._reads.audience_estimate(), seen)
+        estimate = max(self._reads.audience_estimate(self._clock.now()), seen)
         count = math.ceil(estimate / self._policy.shard_size)
         for index in range(count):
             yield ShardTask(broadcast_id, index, EveryonePart(index, count), payload)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.model import Identity
+from domain.rooms import check_patterns
 
 EVENT_TYPES = ("CONNECT", "MESSAGE", "DISCONNECT")
 
@@ -44,8 +45,11 @@ class WebSocketEvent:
         event_type = context.get("eventType", "MESSAGE")
         if event_type not in EVENT_TYPES:
             raise BadEvent(f"requestContext.eventType {event_type!r} is not one of {EVENT_TYPES}")
-        connected_at = context.get("connectedAt", context.get("requestTimeEpoch", 0))
-        if not isinstance(connected_at, int) or isinstance(connected_at, bool):
+        # Every WebSocket event has it; without it a record would expire in 1970.
+        connected_at = context.get("connectedAt")
+        if connected_at is None:
+            raise BadEvent("the event has no requestContext.connectedAt")
+        if not isinstance(connected_at, int) or isinstance(connected_at, bool) or connected_at < 0:
             raise BadEvent("requestContext.connectedAt must be epoch milliseconds (an integer)")
         return cls(
             route_key=route_key,
@@ -95,22 +99,44 @@ def _body(event: Mapping[str, Any]) -> str | None:
 def _identity(context: Mapping[str, Any]) -> Identity:
     raw_identity = context.get("identity")
     identity = raw_identity if isinstance(raw_identity, Mapping) else {}
+    source_ip = _optional(identity.get("sourceIp"))
+    user_agent = _optional(identity.get("userAgent"))
     authorizer = context.get("authorizer")
-    principal: str | None = None
-    allowed: tuple[str, ...] | None = None
-    if isinstance(authorizer, Mapping):
-        # Authorizer context values are strings, numbers or booleans only (no lists), so
-        # our authorizer passes the allowed room patterns as one comma-separated string.
-        principal = _optional(authorizer.get("sub")) or _optional(authorizer.get("principalId"))
-        rooms = authorizer.get("rooms")
-        if isinstance(rooms, str):
-            allowed = tuple(p.strip() for p in rooms.split(",") if p.strip())
+    if not isinstance(authorizer, Mapping):  # no authorizer ran: no limits
+        return Identity(source_ip=source_ip, user_agent=user_agent)
+    # An authorizer ran: what its context does not grant is refused (fail closed). Context
+    # values are strings, numbers or booleans only (no lists): room patterns travel as one
+    # comma-separated string, and API Gateway may pass a boolean or number as its text.
     return Identity(
-        source_ip=_optional(identity.get("sourceIp")),
-        user_agent=_optional(identity.get("userAgent")),
-        principal=principal,
-        allowed_rooms=allowed,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        principal=_optional(authorizer.get("sub")) or _optional(authorizer.get("principalId")),
+        allowed_rooms=_rooms(authorizer.get("rooms")),
+        may_broadcast=authorizer.get("broadcast") in (True, "true"),
+        token_expires_at=_epoch_seconds(authorizer.get("exp")),
     )
+
+
+def _rooms(value: Any) -> tuple[str, ...]:
+    """The room patterns of an authorizer's context; none when absent or malformed."""
+    if not isinstance(value, str):
+        return ()
+    try:
+        return check_patterns([p.strip() for p in value.split(",") if p.strip()])
+    except ValueError:
+        return ()
+
+
+def _epoch_seconds(value: Any) -> int | None:
+    """The token's expiry: None when the authorizer gave none, 0 (long past) when it gave one
+    that is not epoch seconds (fail closed)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0
 
 
 def _optional(value: Any) -> str | None:

@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from domain.model import PostOutcome
-from domain.ports import AudienceReads, Clock, ConnectionStore, Publisher, ShardProgress
+from domain.ports import (
+    AudienceReads,
+    Clock,
+    ConnectionStore,
+    MessageBudgets,
+    Publisher,
+    ShardProgress,
+)
 
 
 class FakePublisher(Publisher):
@@ -23,6 +30,7 @@ class FakePublisher(Publisher):
         self.sent: defaultdict[str, list[bytes]] = defaultdict(list)
         self.attempts: defaultdict[str, int] = defaultdict(int)
         self.gone: set[str] = set()
+        self.disconnected: list[str] = []  # ids closed with DELETE @connections, in order
         self._scripted: defaultdict[str, list[PostOutcome]] = defaultdict(list)
 
     def mark_gone(self, *connection_ids: str) -> None:
@@ -42,6 +50,14 @@ class FakePublisher(Publisher):
         with self._lock:
             # Each distinct id once, as the port promises (and as the real publishers do).
             return {cid: self._post_one(payload, cid) for cid in dict.fromkeys(connection_ids)}
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        with self._lock:
+            if connection_id in self.gone:
+                return PostOutcome.GONE
+            self.disconnected.append(connection_id)
+            self.gone.add(connection_id)  # closed: later posts to it are gone
+            return PostOutcome.DELIVERED
 
     def _post_one(self, payload: bytes, connection_id: str) -> PostOutcome:
         self.attempts[connection_id] += 1
@@ -87,3 +103,4 @@ class StorageParts:
     connections: ConnectionStore
     audience: AudienceReads
     progress: ShardProgress
+    budgets: MessageBudgets

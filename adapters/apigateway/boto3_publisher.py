@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -68,21 +68,30 @@ class Boto3Publisher(Publisher):
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        return self._call("close", connection_id, self._client.delete_connection)
+
     def _post_one(self, payload: bytes, connection_id: str) -> PostOutcome:
+        return self._call("post to", connection_id, self._client.post_to_connection, payload)
+
+    def _call(
+        self, what: str, connection_id: str, call: Callable[..., Any], data: bytes | None = None
+    ) -> PostOutcome:
+        extra = {} if data is None else {"Data": data}
         try:
-            self._client.post_to_connection(ConnectionId=connection_id, Data=payload)
+            call(ConnectionId=connection_id, **extra)
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             code = error.response.get("Error", {}).get("Code", "")
             outcome = outcome_of(status, code)
             if outcome is PostOutcome.REJECTED:
-                log.warning("post to %s rejected: %s", connection_id, error)
+                log.warning("%s %s rejected: %s", what, connection_id, error)
             return outcome
         except BotoCoreError as error:
             # Connection refused, timeouts, connections closed mid-request: transient.
-            log.debug("post to %s failed: %s", connection_id, error)  # counted as FAILED
+            log.debug("%s %s failed: %s", what, connection_id, error)  # counted as FAILED
             return PostOutcome.FAILED
         except Exception:
-            log.exception("unexpected error posting to %s", connection_id)
+            log.exception("unexpected error: %s %s", what, connection_id)
             return PostOutcome.FAILED
         return PostOutcome.DELIVERED

@@ -38,3 +38,10 @@ class InProcessPublisher(Publisher):
         if missing:
             log.error("in-process delivery left %d ids unanswered: %s", len(missing), missing[0])
         return {cid: outcomes.get(cid, PostOutcome.FAILED) for cid in ids}
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        try:
+            return self._deliver.disconnect(connection_id)
+        except Exception:
+            log.exception("in-process close of %s failed", connection_id)
+            return PostOutcome.FAILED

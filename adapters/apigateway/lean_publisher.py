@@ -88,6 +88,17 @@ class LeanPublisher(Publisher):
             return dict.fromkeys(ids, PostOutcome.FAILED)
         return self._run(self._post_all(signer, payload, ids))
 
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        """DELETE @connections/{id}, signed, on the publisher's loop."""
+        try:
+            signer = batch_signer(self._credentials, self._endpoint, self._region, b"")
+            url = signer.url(connection_id)
+            headers = signer.headers(url, method="DELETE")
+        except Exception:
+            log.exception("cannot sign the close of %s", connection_id)
+            return PostOutcome.FAILED
+        return self._run(self._request("DELETE", connection_id, url, headers, b""))
+
     def close(self) -> None:
         """Close the pooled connections and stop the loop; the publisher is unusable after."""
         if self._closed:
@@ -133,24 +144,35 @@ class LeanPublisher(Publisher):
     async def _post_one(
         self, payload: bytes, connection_id: str, url: str, headers: dict[str, str] | Exception
     ) -> PostOutcome:
+        return await self._request("POST", connection_id, url, headers, payload)
+
+    async def _request(
+        self,
+        method: str,
+        connection_id: str,
+        url: str,
+        headers: dict[str, str] | Exception,
+        payload: bytes,
+    ) -> PostOutcome:
         try:
             if isinstance(headers, Exception):
                 raise headers
             # encoded=True: yarl must not re-quote the path, or %3D could reach the server as
             # '=' and no longer match what was signed.
-            request = self._http.post(URL(url, encoded=True), data=payload, headers=headers)
+            target = URL(url, encoded=True)
+            request = self._http.request(method, target, data=payload or None, headers=headers)
             async with request as response:
                 body = await response.read()  # drained, so the connection goes back to the pool
                 status, kind = response.status, response.headers.get("x-amzn-ErrorType")
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.debug("post to %s failed: %r", connection_id, error)  # counted as FAILED
+            log.debug("%s %s failed: %r", method, connection_id, error)  # counted as FAILED
             return PostOutcome.FAILED
         except Exception:
-            log.exception("unexpected error posting to %s", connection_id)
+            log.exception("unexpected error: %s %s", method, connection_id)
             return PostOutcome.FAILED
         outcome = outcome_of(status, error_type(kind))
         if outcome is PostOutcome.REJECTED:
-            log.warning("post to %s rejected: %d %s %r", connection_id, status, kind, body[:200])
+            log.warning("%s %s rejected: %d %s %r", method, connection_id, status, kind, body[:200])
         return outcome
 
 

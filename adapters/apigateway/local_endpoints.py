@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from domain.model import PostOutcome
 
-# Writes `payload` to each id's connection; an outcome for every id, as PostToConnection
-# would answer it (GONE for unknown, closed or not-yet-established ids). Synchronous,
-# callable from any thread.
-Deliver = Callable[[bytes, Sequence[str]], Mapping[str, PostOutcome]]
+
+class Deliver(Protocol):
+    """A gateway's own @connections API, in-process. Synchronous, callable from any thread."""
+
+    def __call__(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        """Write `payload` to each id's connection; an outcome for every id, as
+        PostToConnection would answer it (GONE for unknown, closed or not-yet-established)."""
+        ...
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        """Close the connection, as DeleteConnection does (GONE when it is not open)."""
+        ...
+
 
 _lock = threading.Lock()
 _by_endpoint: dict[str, Deliver] = {}

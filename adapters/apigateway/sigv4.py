@@ -40,10 +40,12 @@ class BatchSigner:
         # everything but unreserved characters is escaped ('=' -> %3D), as botocore does.
         return f"{self._endpoint}/@connections/{quote(connection_id, safe='')}"
 
-    def headers(self, url: str) -> dict[str, str]:
-        """Authorization, X-Amz-Date and (with session credentials) X-Amz-Security-Token."""
+    def headers(self, url: str, method: str = "POST") -> dict[str, str]:
+        """Authorization, X-Amz-Date and (with session credentials) X-Amz-Security-Token, for
+        a POST of the batch's payload or (method="DELETE") a bodiless DELETE."""
         headers = {"Host": self._host}
-        request = AWSRequest(method="POST", url=url, data=self._payload, headers=headers)
+        data = self._payload if method == "POST" else b""
+        request = AWSRequest(method=method, url=url, data=data, headers=headers)
         self._signer.add_auth(request)
         return dict(request.headers.items())
 

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from domain.ports import AudienceReads, ConnectionStore, ShardProgress
+    from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, ShardProgress
 
 
 class DynamoStorage:
@@ -41,6 +41,12 @@ class DynamoStorage:
         from adapters.dynamodb.audience import DynamoAudience
 
         return DynamoAudience(self.client, self.table_name)
+
+    @cached_property
+    def budgets(self) -> MessageBudgets:
+        from adapters.dynamodb.budgets import DynamoBudgets
+
+        return DynamoBudgets(self.client, self.table_name)
 
     @cached_property
     def progress(self) -> ShardProgress:

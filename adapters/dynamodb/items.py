@@ -13,7 +13,12 @@ Item = dict[str, Any]
 
 CONNECTION_SK = "#connection"
 MEMBERSHIP_PREFIX = "room#"
+BUDGET_SK = "#budget"
 ROOM_INDEX = "room-index"
+# A sparse index of connection items alone: its key, `cid`, is on no other item, so the Scan
+# behind a broadcast to everyone reads connections, never memberships, budgets or checkpoints.
+CONNECTIONS_INDEX = "connections-index"
+CONNECTIONS_INDEX_KEY = "cid"
 
 # Identity field -> item attribute, for the plain string fields.
 _IDENTITY_STRINGS = {"source_ip": "sourceIp", "user_agent": "userAgent", "principal": "principal"}
@@ -29,8 +34,11 @@ def membership_sk(room: str) -> str:
 
 def connection_item(connection: Connection) -> Item:
     item = key(connection.connection_id)
+    item[CONNECTIONS_INDEX_KEY] = {"S": connection.connection_id}
     item["connectedAt"] = {"N": str(connection.connected_at_ms)}
     item["expiresAt"] = {"N": str(connection.expires_at)}
+    if connection.stored_at_ms is not None:
+        item["storedAt"] = {"N": str(connection.stored_at_ms)}
     if connection.rooms:  # DynamoDB has no empty sets
         item["rooms"] = {"SS": sorted(connection.rooms)}
     identity = connection.identity
@@ -77,6 +85,7 @@ def to_connection(item: Mapping[str, Any]) -> Connection:
         expires_at=int(Decimal(item["expiresAt"]["N"])),
         rooms=frozenset(item.get("rooms", {}).get("SS", ())),
         identity=identity,
+        stored_at_ms=int(Decimal(item["storedAt"]["N"])) if "storedAt" in item else None,
     )
 
 

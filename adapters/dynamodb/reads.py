@@ -24,24 +24,37 @@ class TableReader:
     def live_connection_ids(
         self, now: float, after: str | None = None, **segment: int
     ) -> Iterator[str]:
-        """Ids of connection items not expired at `now`; `segment` is Segment/TotalSegments.
+        """Ids of connections not expired at `now`, from a Scan of the sparse connections
+        index (connection items only); `segment` is Segment/TotalSegments.
 
-        `after` resumes a Scan after that connection's key: a position in the Scan's order
+        `after` resumes the Scan after that connection's key: a position in the Scan's order
         (hash order), valid even when the item is gone.
         """
-        start = {} if after is None else {"ExclusiveStartKey": items.key(after)}
+        start = {} if after is None else {"ExclusiveStartKey": index_key(after)}
         return self._ids(
             "scan",
             **start,
-            FilterExpression="#sk = :connection AND #exp > :now",
+            IndexName=items.CONNECTIONS_INDEX,
+            FilterExpression="#exp > :now",
             ProjectionExpression="connectionId",
-            ExpressionAttributeNames={"#sk": "sk", "#exp": "expiresAt"},
-            ExpressionAttributeValues={
-                ":connection": {"S": items.CONNECTION_SK},
-                ":now": {"N": repr(now)},
-            },
+            ExpressionAttributeNames={"#exp": "expiresAt"},
+            ExpressionAttributeValues={":now": {"N": repr(now)}},
             **segment,
         )
+
+    def count_live(self, now: float, segment: int, total: int) -> int:
+        """How many connections one segment of the connections index holds (every page)."""
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            IndexName=items.CONNECTIONS_INDEX,
+            Select="COUNT",
+            FilterExpression="#exp > :now",
+            ExpressionAttributeNames={"#exp": "expiresAt"},
+            ExpressionAttributeValues={":now": {"N": repr(now)}},
+            Segment=segment,
+            TotalSegments=total,
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     def live_member_ids(
         self, room: str, now: float, after: str | None = None, upto: str | None = None
@@ -73,12 +86,13 @@ class TableReader:
         return (i for i in ids if i != after)
 
     def partition_keys(self, connection_id: str) -> Iterator[items.Item]:
-        """The keys of every item of one connection: its record and its memberships."""
+        """The keys of every item of one connection (its record, memberships and budget), and
+        the record's storedAt and connectedAt."""
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="connectionId = :id",
             ExpressionAttributeValues={":id": {"S": connection_id}},
-            ProjectionExpression="connectionId, #sk",
+            ProjectionExpression="connectionId, #sk, storedAt, connectedAt",
             ExpressionAttributeNames={"#sk": "sk"},
             ConsistentRead=True,  # a write just before must be seen, or its item would survive
             PaginationConfig=self._paging,
@@ -93,3 +107,8 @@ class TableReader:
         ):
             for item in page.get("Items", ()):
                 yield item["connectionId"]["S"]
+
+
+def index_key(connection_id: str) -> items.Item:
+    """The key of a connection's entry in the connections index (the table's key with it)."""
+    return items.key(connection_id) | {items.CONNECTIONS_INDEX_KEY: {"S": connection_id}}

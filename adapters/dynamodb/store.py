@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from adapters.dynamodb import items
+from adapters.dynamodb import items, memberships
 from adapters.dynamodb.batch import BatchRetry, BatchWriter, Request
 from adapters.dynamodb.errors import guarded as _guarded
 from adapters.dynamodb.errors import store_errors as _errors
+from adapters.dynamodb.pruning import Pruner
 from adapters.dynamodb.reads import TableReader
 from domain.errors import StoreError, UnknownConnection
 from domain.model import Connection
@@ -21,12 +21,15 @@ from domain.ports import ConnectionStore
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+log = logging.getLogger(__name__)
+
 
 class DynamoStore(ConnectionStore):
     """Built on a low-level client (thread-safe): its retry config covers throttled calls.
 
     `page_limit` caps the items of one Scan/Query page (None: DynamoDB's 1 MB alone);
-    `batch_retry`, `sleep` and `rng` bound the retries of unprocessed batch writes.
+    `batch_retry`, `sleep` and `rng` bound the retries of unprocessed batch writes;
+    `prune_concurrency` is how many gone connections are removed at once.
     """
 
     def __init__(
@@ -38,18 +41,24 @@ class DynamoStore(ConnectionStore):
         batch_retry: BatchRetry | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        prune_concurrency: int = 16,
     ) -> None:
         self._client = client
         self._table = table_name
         self._reader = TableReader(client, table_name, page_limit)
         retry = batch_retry or BatchRetry()
         self._batch = BatchWriter(client, table_name, retry, sleep, rng or random.Random())
+        self._pruner = Pruner(self._remove_unless_stored_since, prune_concurrency)
 
     def add(self, connection: Connection) -> None:
         cid = connection.connection_id
         keep = {items.CONNECTION_SK} | {items.membership_sk(r) for r in connection.rooms}
         with _errors(f"add connection {cid!r}"):
-            stale = [k for k in self._reader.partition_keys(cid) if k["sk"]["S"] not in keep]
+            stale = [
+                items.key(cid, k["sk"]["S"])
+                for k in self._partition(cid)
+                if k["sk"]["S"] not in keep
+            ]
             puts = [items.connection_item(connection), *items.membership_items(connection)]
             writes = items.put_requests(puts) + items.delete_requests(stale)
             self._write(writes, f"could not add connection {cid!r}")
@@ -64,36 +73,20 @@ class DynamoStore(ConnectionStore):
 
     def remove(self, connection_id: str) -> bool:
         with _errors(f"remove connection {connection_id!r}"):
-            memberships = [
-                k
-                for k in self._reader.partition_keys(connection_id)
-                if k["sk"]["S"] != items.CONNECTION_SK
-            ]
-            # Memberships first, the record last: a removal that fails half-way keeps the
-            # record, so the connection stays known and a retry can finish the job.
-            failure = f"could not remove connection {connection_id!r} (its record is kept)"
-            self._write(items.delete_requests(memberships), failure)
-            response = self._client.delete_item(
-                TableName=self._table, Key=items.key(connection_id), ReturnValues="ALL_OLD"
-            )
-        return "Attributes" in response
+            return self._remove(connection_id, list(self._partition(connection_id)))
 
-    def join(self, connection_id: str, room: str) -> Connection:
-        connection = self._update_rooms("ADD", connection_id, room)
-        with _errors(f"record that {connection_id!r} joined room {room!r}"):
-            self._client.put_item(
-                TableName=self._table,
-                Item=items.membership_item(connection_id, room, connection.expires_at),
-            )
-        return connection
+    def prune(
+        self, connection_ids: Sequence[str], stored_before_ms: int | None, within: float
+    ) -> set[str]:
+        return self._pruner.prune(connection_ids, stored_before_ms, within)
+
+    def join(self, connection_id: str, room: str, max_rooms: int) -> Connection:
+        record = self._record(connection_id)
+        return memberships.join(self._client, self._table, record, room, max_rooms)
 
     def leave(self, connection_id: str, room: str) -> Connection:
-        connection = self._update_rooms("DELETE", connection_id, room)
-        with _errors(f"record that {connection_id!r} left room {room!r}"):
-            self._client.delete_item(
-                TableName=self._table, Key=items.key(connection_id, items.membership_sk(room))
-            )
-        return connection
+        record = self._record(connection_id)
+        return memberships.leave(self._client, self._table, record, room)
 
     def connection_ids(self, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_connection_ids(now), "list connections")
@@ -101,24 +94,44 @@ class DynamoStore(ConnectionStore):
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_member_ids(room, now), f"list room {room!r}")
 
-    def _update_rooms(self, action: str, connection_id: str, room: str) -> Connection:
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=items.key(connection_id),
-                UpdateExpression=f"{action} #rooms :room",
-                # Without it, UpdateItem would create a record for an unknown id.
-                ConditionExpression="attribute_exists(connectionId)",
-                ExpressionAttributeNames={"#rooms": "rooms"},
-                ExpressionAttributeValues={":room": {"SS": [room]}},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise UnknownConnection(connection_id) from None
-            message = f"DynamoDB could not {action} room {room!r} for {connection_id!r}: {error}"
-            raise StoreError(message) from error
-        return items.to_connection(response["Attributes"])
+    def _record(self, connection_id: str) -> Connection:
+        record = self.get(connection_id)
+        if record is None:
+            raise UnknownConnection(connection_id)
+        return record
+
+    def _partition(self, connection_id: str) -> list[items.Item]:
+        """The keys of every item of the connection (record, memberships, budget), the
+        record's with its storedAt and connectedAt."""
+        return list(self._reader.partition_keys(connection_id))
+
+    def _remove_unless_stored_since(self, connection_id: str, stored_before_ms: int | None) -> bool:
+        with _errors(f"prune connection {connection_id!r}"):
+            found = self._partition(connection_id)
+            record = next((i for i in found if i["sk"]["S"] == items.CONNECTION_SK), None)
+            if record is not None and stored_before_ms is not None:
+                stored = record.get("storedAt") or record.get("connectedAt")
+                if stored is not None and int(stored["N"]) >= stored_before_ms:
+                    log.info("not pruning %s: stored moments ago, maybe not established",
+                             connection_id)  # fmt: skip
+                    return False
+            self._remove(connection_id, found)
+        return True
+
+    def _remove(self, connection_id: str, found: list[items.Item]) -> bool:
+        others = [
+            items.key(i["connectionId"]["S"], i["sk"]["S"])
+            for i in found
+            if i["sk"]["S"] != items.CONNECTION_SK
+        ]
+        # Memberships first, the record last: a removal that fails half-way keeps the record,
+        # so the connection stays known and a retry can finish the job.
+        failure = f"could not remove connection {connection_id!r} (its record is kept)"
+        self._write(items.delete_requests(others), failure)
+        response = self._client.delete_item(
+            TableName=self._table, Key=items.key(connection_id), ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response
 
     def _write(self, requests: Sequence[Request], failure: str) -> None:
         outcome = self._batch.write(requests)

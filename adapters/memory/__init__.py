@@ -26,6 +26,10 @@ class MemoryStorage:
     def audience(self) -> MemoryStore:
         return self.connections  # one object, one lock: the reads see every write at once
 
+    @property
+    def budgets(self) -> MemoryStore:
+        return self.connections
+
     @cached_property
     def progress(self) -> ShardProgress:
         from adapters.memory.progress import MemoryProgress

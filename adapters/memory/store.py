@@ -5,20 +5,21 @@ from __future__ import annotations
 import bisect
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from domain.errors import UnknownConnection
+from domain.errors import TooManyRooms, UnknownConnection
 from domain.model import Connection
-from domain.ports import AudienceReads, ConnectionStore
+from domain.ports import AudienceReads, ConnectionStore, MessageBudgets
 
 if TYPE_CHECKING:
+    from domain.budget import MessageBudget
     from domain.shards import Cursor, Part
 
 
-class MemoryStore(ConnectionStore, AudienceReads):
-    """Connections by id, and a room index; one lock guards both.
+class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
+    """Connections by id, a room index and message budgets; one lock guards them all.
 
     Parts of everyone are hash buckets of the ids (CRC-32: the same in every process, unlike
     hash()); a part's ids are read as a sorted list, resumed by bisecting it at the cursor.
@@ -28,6 +29,7 @@ class MemoryStore(ConnectionStore, AudienceReads):
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._rooms: dict[str, set[str]] = {}
+        self._tats: dict[str, float] = {}  # each connection's budget (domain/budget.py)
 
     def add(self, connection: Connection) -> None:
         with self._lock:
@@ -44,9 +46,24 @@ class MemoryStore(ConnectionStore, AudienceReads):
         with self._lock:
             return self._drop(connection_id)
 
-    def join(self, connection_id: str, room: str) -> Connection:
+    def prune(
+        self, connection_ids: Sequence[str], stored_before_ms: int | None, within: float
+    ) -> set[str]:
+        pruned = set()
+        with self._lock:
+            for connection_id in connection_ids:
+                record = self._connections.get(connection_id)
+                if record is not None and _stored_since(record, stored_before_ms):
+                    continue
+                self._drop(connection_id)
+                pruned.add(connection_id)
+        return pruned
+
+    def join(self, connection_id: str, room: str, max_rooms: int) -> Connection:
         with self._lock:
             connection = self._existing(connection_id)
+            if room not in connection.rooms and len(connection.rooms) >= max_rooms:
+                raise TooManyRooms(connection_id, max_rooms)
             updated = replace(connection, rooms=connection.rooms | {room})
             self._connections[connection_id] = updated
             self._rooms.setdefault(room, set()).add(connection_id)
@@ -72,7 +89,7 @@ class MemoryStore(ConnectionStore, AudienceReads):
             ]
         return iter(members)
 
-    def audience_estimate(self) -> int:
+    def audience_estimate(self, now: float) -> int:
         with self._lock:
             return len(self._connections)
 
@@ -95,6 +112,14 @@ class MemoryStore(ConnectionStore, AudienceReads):
         ids.sort()
         return iter(ids[0 if after is None else bisect.bisect_right(ids, after) :])
 
+    def spend(self, connection_id: str, budget: MessageBudget, now: float) -> bool:
+        with self._lock:
+            tat = budget.spend(self._tats.get(connection_id), now)
+            if tat is None:
+                return False
+            self._tats[connection_id] = tat
+            return True
+
     def _existing(self, connection_id: str) -> Connection:
         connection = self._connections.get(connection_id)
         if connection is None:
@@ -102,6 +127,7 @@ class MemoryStore(ConnectionStore, AudienceReads):
         return connection
 
     def _drop(self, connection_id: str) -> bool:
+        self._tats.pop(connection_id, None)
         connection = self._connections.pop(connection_id, None)
         if connection is None:
             return False
@@ -119,3 +145,10 @@ class MemoryStore(ConnectionStore, AudienceReads):
 
 def _bucket(connection_id: str, count: int) -> int:
     return zlib.crc32(connection_id.encode()) % count
+
+
+def _stored_since(record: Connection, stored_before_ms: int | None) -> bool:
+    if stored_before_ms is None:
+        return False
+    stored = record.stored_at_ms if record.stored_at_ms is not None else record.connected_at_ms
+    return stored >= stored_before_ms

@@ -13,8 +13,9 @@ from dependency_injector import containers, providers
 from adapters import dynamodb, memory
 from adapters.apigateway import local_endpoints
 from adapters.clock import SystemClock
+from domain.budget import MessageBudget
 from domain.fanout import Fanout, RetryPolicy
-from domain.service import Switchboard
+from domain.service import Limits, Switchboard
 from entrypoints.composition import publishers as publishing
 from entrypoints.composition import sharding
 from entrypoints.composition.settings import Settings
@@ -37,6 +38,7 @@ class Container(containers.DeclarativeContainer):
     store = storage.provided.connections
     audience = storage.provided.audience
     progress = storage.provided.progress
+    budgets = storage.provided.budgets
 
     publisher = providers.Selector(
         config.publisher,
@@ -68,7 +70,16 @@ class Container(containers.DeclarativeContainer):
         batch_size=config.batch_size,
         establish_grace=config.establish_grace,
     )
-    switchboard = providers.Factory(Switchboard, store=store, fanout=fanout, clock=clock)
+    limits = providers.ThreadSafeSingleton(
+        Limits,
+        max_rooms=config.max_rooms,
+        budget=providers.Factory(
+            MessageBudget, rate=config.message_rate, burst=config.message_burst
+        ),
+    )
+    switchboard = providers.Factory(
+        Switchboard, store=store, fanout=fanout, clock=clock, budgets=budgets, limits=limits
+    )
 
     # Sharded broadcasts. Called with endpoint=..., the @connections endpoint shards post to.
     sqs_client = providers.ThreadSafeSingleton(sharding.sqs_client, region=config.region)

@@ -51,6 +51,9 @@ class _DeferredPublisher(Publisher):
     def post(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         return self._publishers.for_endpoint(self._endpoint).post(payload, connection_ids)
 
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        return self._publishers.for_endpoint(self._endpoint).disconnect(connection_id)
+
 
 class _DeferredDispatcher(ShardDispatcher):
     """Builds the dispatcher (an SQS client) on the first sharded broadcast only."""

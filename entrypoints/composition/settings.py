@@ -36,6 +36,9 @@ class Settings:
     shard_size: int = 1000
     shard_workers: int = 4  # local dispatch only: the queue's MaximumConcurrency on AWS
     shard_max_receive: int = 3  # local dispatch only: the queue's maxReceiveCount on AWS
+    max_rooms: int = 100  # rooms one connection may be in at once
+    message_rate: int = 10  # messages a second per connection (0: no budget)
+    message_burst: int = 20
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +63,9 @@ class Settings:
             shard_size=_int(env, "SHARD_SIZE", cls.shard_size, 1, 1_000_000),
             shard_workers=_int(env, "SHARD_WORKERS", cls.shard_workers, 1, 256),
             shard_max_receive=_int(env, "SHARD_MAX_RECEIVE", cls.shard_max_receive, 1, 1000),
+            max_rooms=_int(env, "MAX_ROOMS", cls.max_rooms, 1, 10_000),
+            message_rate=_int(env, "MESSAGE_RATE", cls.message_rate, 0, 10_000),
+            message_burst=_int(env, "MESSAGE_BURST", cls.message_burst, 1, 100_000),
         )
 
     def as_dict(self) -> dict[str, Any]:

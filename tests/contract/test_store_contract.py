@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from adapters import memory
 from adapters.dynamodb.audience import DynamoAudience
+from adapters.dynamodb.budgets import DynamoBudgets
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import UnknownConnection
@@ -42,6 +43,7 @@ def _dynamodb() -> Iterator[Storage]:
             connections=DynamoStore(client, table, page_limit=3),
             audience=DynamoAudience(client, table, page_limit=3),
             progress=DynamoProgress(client, table),
+            budgets=DynamoBudgets(client, table),
         )
 
 
@@ -81,8 +83,8 @@ def test_added_connection_reads_back(store: ConnectionStore) -> None:
 def test_remove_reports_whether_it_existed_and_drops_memberships(store: ConnectionStore) -> None:
     store.add(opened("a="))
     store.add(opened("b="))
-    store.join("a=", "lobby")
-    store.join("b=", "lobby")
+    store.join("a=", "lobby", 100)
+    store.join("b=", "lobby", 100)
     assert store.remove("a=") is True
     assert store.get("a=") is None
     assert ids(store.connection_ids(T0)) == ["b="]
@@ -94,10 +96,10 @@ def test_remove_reports_whether_it_existed_and_drops_memberships(store: Connecti
 def test_join_and_leave_return_the_updated_connection(store: ConnectionStore) -> None:
     identity = Identity(source_ip="203.0.113.9", principal="alice")
     store.add(opened("a=", identity=identity))
-    joined = store.join("a=", "lobby")
+    joined = store.join("a=", "lobby", 100)
     assert joined == Connection("a=", T0_MS, EXPIRES, frozenset({"lobby"}), identity)
-    assert store.join("a=", "lobby") == joined  # joining twice is one membership
-    assert store.join("a=", "games").rooms == {"lobby", "games"}
+    assert store.join("a=", "lobby", 100) == joined  # joining twice is one membership
+    assert store.join("a=", "games", 100).rooms == {"lobby", "games"}
     assert ids(store.room_member_ids("lobby", T0)) == ["a="]
     left = store.leave("a=", "lobby")
     assert left.rooms == {"games"}
@@ -111,7 +113,10 @@ def test_join_and_leave_return_the_updated_connection(store: ConnectionStore) ->
 @pytest.mark.parametrize("action", ["join", "leave"])
 def test_join_and_leave_refuse_unknown_connections(store: ConnectionStore, action: str) -> None:
     with pytest.raises(UnknownConnection) as raised:
-        getattr(store, action)("ghost=", "lobby")
+        if action == "join":
+            store.join("ghost=", "lobby", 100)
+        else:
+            store.leave("ghost=", "lobby")
     assert raised.value.connection_id == "ghost="
     assert store.get("ghost=") is None  # no record was created on the way
     assert ids(store.room_member_ids("lobby", T0)) == []
@@ -121,7 +126,7 @@ def test_reads_skip_expired_connections(store: ConnectionStore) -> None:
     store.add(opened("old=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))  # expires at T0
     store.add(opened("new=", T0_MS - 1000 * MAX_CONNECTION_SECONDS + 1000))  # at T0 + 1
     for cid in ("old=", "new="):
-        store.join(cid, "lobby")
+        store.join(cid, "lobby", 100)
     assert ids(store.connection_ids(T0 - 1)) == ["new=", "old="]
     assert ids(store.room_member_ids("lobby", T0 - 0.5)) == ["new=", "old="]
     assert ids(store.connection_ids(T0)) == ["new="]  # expires_at <= now is expired
@@ -133,9 +138,9 @@ def test_reads_skip_expired_connections(store: ConnectionStore) -> None:
 def test_rooms_of_many_connections_are_kept_apart(store: ConnectionStore) -> None:
     for n in range(20):
         store.add(opened(f"c{n:02}="))
-        store.join(f"c{n:02}=", f"room{n % 3}")
+        store.join(f"c{n:02}=", f"room{n % 3}", 100)
         if n % 2 == 0:
-            store.join(f"c{n:02}=", "even")
+            store.join(f"c{n:02}=", "even", 100)
     assert ids(store.connection_ids(T0)) == [f"c{n:02}=" for n in range(20)]
     for r in range(3):
         expected = [f"c{n:02}=" for n in range(20) if n % 3 == r]
@@ -180,7 +185,7 @@ def test_identity_round_trips(store: ConnectionStore, identity: Identity | None)
     stored = store.get("a=")
     assert stored is not None
     assert stored.identity == identity
-    assert store.join("a=", "lobby").identity == identity
+    assert store.join("a=", "lobby", 100).identity == identity
 
 
 # --- The reads of sharded broadcasts (AudienceReads) ------------------------------------------
@@ -215,9 +220,9 @@ def test_room_parts_ascend_within_their_bounds_and_skip_the_expired(
 ) -> None:
     for n in (5, 1, 9, 3, 7):
         store.add(opened(f"c{n}="))
-        store.join(f"c{n}=", "lobby")
+        store.join(f"c{n}=", "lobby", 100)
     store.add(opened("c4=", T0_MS - 1000 * MAX_CONNECTION_SECONDS))
-    store.join("c4=", "lobby")
+    store.join("c4=", "lobby", 100)
     store.add(opened("c2="))  # not a member
     assert list(reads.part_ids(RoomPart("lobby"), T0)) == ["c1=", "c3=", "c5=", "c7=", "c9="]
     assert list(reads.part_ids(RoomPart("lobby", "c3=", "c7="), T0)) == ["c5=", "c7="]
@@ -232,8 +237,8 @@ def test_room_parts_ascend_within_their_bounds_and_skip_the_expired(
 def test_the_audience_estimate_counts_at_least_the_connections(
     store: ConnectionStore, reads: AudienceReads
 ) -> None:
-    assert reads.audience_estimate() == 0
+    assert reads.audience_estimate(T0) == 0
     for n in range(5):
         store.add(opened(f"c{n}=", identity=None))
-        store.join(f"c{n}=", "lobby")
-    assert reads.audience_estimate() >= 5
+        store.join(f"c{n}=", "lobby", 100)
+    assert reads.audience_estimate(T0) >= 5

@@ -127,7 +127,7 @@ def add_many(store: DynamoStore, count: int, room: str | None = None, agent: str
         identity = Identity(user_agent=agent) if agent else None
         store.add(Connection.open(f"c{n:04}=", T0_MS, identity))
         if room:
-            store.join(f"c{n:04}=", room)
+            store.join(f"c{n:04}=", room, 100)
 
 
 def test_every_page_is_read_and_lazily(client: DynamoDBClient) -> None:
@@ -164,7 +164,7 @@ def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient
 def test_throttled_calls_are_retried_by_botocore(client: DynamoDBClient, code: str) -> None:
     store = DynamoStore(client, TABLE, page_limit=7)
     add_many(store, 10)
-    store.join("c0001=", "lobby")
+    store.join("c0001=", "lobby", 100)
     scans = throttle(client, "Scan", code, times=1)
     queries = throttle(client, "Query", code, times=1)
     gets = throttle(client, "GetItem", code, times=2)
@@ -232,9 +232,13 @@ def test_a_record_that_cannot_be_deleted_is_a_store_error(client: DynamoDBClient
 def test_ensure_table_creates_the_template_table_once(client: DynamoDBClient) -> None:
     table = client.describe_table(TableName=TABLE)["Table"]
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["connectionId", "sk"]
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "room-index"
-    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["expiresAt"]}
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"room-index", "connections-index"}
+    for index in indexes.values():
+        assert index["Projection"] == {
+            "ProjectionType": "INCLUDE",
+            "NonKeyAttributes": ["expiresAt"],
+        }
     ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")) == ("ENABLED", "expiresAt")
     assert ensure_table(client, TABLE) is False

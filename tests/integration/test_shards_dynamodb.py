@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from adapters.dynamodb.audience import DynamoAudience
+from adapters.dynamodb.budgets import DynamoBudgets
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import StoreError
@@ -36,14 +38,16 @@ def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass
 class Table:
-    client: object
+    client: Any
     name: str
     store: DynamoStore
     audience: DynamoAudience
 
     def storage(self) -> Storage:
-        progress = DynamoProgress(self.client, self.name)  # type: ignore[arg-type]
-        return StorageParts(self.store, self.audience, progress)
+        progress = DynamoProgress(self.client, self.name)
+        return StorageParts(
+            self.store, self.audience, progress, DynamoBudgets(self.client, self.name)
+        )
 
 
 def _table(page_limit: int | None) -> Table:
@@ -82,17 +86,18 @@ def test_a_part_resumes_after_a_connection_pruned_since(table: Table) -> None:
 def test_room_parts_are_bounded_at_both_ends_and_ascend(table: Table) -> None:
     for i in range(8):
         table.store.add(Connection.open(f"c{i}=", int(NOW * 1000)))
-        table.store.join(f"c{i}=", "lobby")
+        table.store.join(f"c{i}=", "lobby", 100)
     reads = table.audience
     assert list(reads.part_ids(RoomPart("lobby", "c2=", "c5="), NOW)) == ["c3=", "c4=", "c5="]
     assert list(reads.part_ids(RoomPart("lobby", None, "c1="), NOW)) == ["c0=", "c1="]
     assert list(reads.part_ids(RoomPart("lobby", "c6="), NOW)) == ["c7="]
     assert list(reads.part_ids(RoomPart("lobby", "c2=", "c5="), NOW, "c3=")) == ["c4=", "c5="]
-    assert reads.audience_estimate() == 16  # connection items and memberships alike
+    # Read whole (one segment), the sample counts connections only, never memberships.
+    assert DynamoAudience(table.client, table.name, segments=1).audience_estimate(NOW) == 8
 
 
 def test_checkpoints_round_trip_and_stay_out_of_the_audience(table: Table) -> None:
-    progress = DynamoProgress(table.client, table.name, now=lambda: NOW)  # type: ignore[arg-type]
+    progress = DynamoProgress(table.client, table.name, now=lambda: NOW)
     assert progress.load("b1/0") is None
     checkpoint = Checkpoint("c7=", FanoutResult(10, 7, 2, 1, 4))
     progress.save("b1/0", checkpoint)
@@ -101,7 +106,7 @@ def test_checkpoints_round_trip_and_stay_out_of_the_audience(table: Table) -> No
     assert progress.load("b1/0") == Checkpoint(None, FanoutResult(), done=True)
     assert list(table.store.connection_ids(NOW)) == []
     assert list(table.audience.part_ids(EveryonePart(0, 1), NOW)) == []
-    item = table.client.get_item(  # type: ignore[attr-defined]
+    item = table.client.get_item(
         TableName=table.name, Key={"connectionId": {"S": "shard#b1/0"}, "sk": {"S": "#progress"}}
     )["Item"]
     assert item["expiresAt"] == {"N": str(int(NOW) + 86_400)}  # the table's TTL
@@ -111,8 +116,8 @@ def test_a_missing_table_is_a_store_error_that_says_what_failed() -> None:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         reads = DynamoAudience(client, "nowhere")
-        with pytest.raises(StoreError, match="describe table 'nowhere'"):
-            reads.audience_estimate()
+        with pytest.raises(StoreError, match="count the connections of table 'nowhere'"):
+            reads.audience_estimate(NOW)
         with pytest.raises(StoreError, match="list part 0 of 2"):
             list(reads.part_ids(EveryonePart(0, 2), 0.0))
         with pytest.raises(StoreError, match="checkpoint of shard 'b/1'"):

@@ -87,7 +87,7 @@ class World:
         for cid in connection_ids:
             self.store.add(Connection.open(cid, int(at * 1000)))
             for room in rooms:
-                self.store.join(cid, room)
+                self.store.join(cid, room, 100)
 
     def fanout(self, batch_size: int = 1000) -> Fanout:
         policy = RetryPolicy(max_attempts=3, base_delay=0.01, deadline=1.0)

@@ -45,6 +45,11 @@ class BrokenStore(MemoryStore):
     def remove(self, connection_id: str) -> bool:
         raise StoreError(f"could not delete {connection_id}")
 
+    def prune(
+        self, connection_ids: Sequence[str], stored_before_ms: int | None, within: float
+    ) -> set[str]:
+        raise StoreError(f"could not delete {', '.join(connection_ids)}")
+
 
 def test_each_recipient_gets_the_payload_once() -> None:
     setup = Setup("a", "b", "c")

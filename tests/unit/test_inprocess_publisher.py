@@ -1,11 +1,13 @@
 """The in-process publisher, the registry of endpoints served in this process, and the
+container's choice between them and the configured publisher.
+
 Long: the publisher, the endpoint registry and the container's choice between them.
-container's choice between them and the configured publisher."""
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
 
@@ -19,25 +21,38 @@ from tests.doubles import FakePublisher
 ENDPOINT = "http://127.0.0.1:8080/dev"
 
 
+class Recorder:
+    """A gateway's in-process API that records each call and answers from a table (DELIVERED
+    by default), or with `respond` when given."""
+
+    def __init__(
+        self,
+        answers: Mapping[str, PostOutcome] | None = None,
+        respond: Callable[[bytes, Sequence[str]], Mapping[str, PostOutcome]] | None = None,
+    ) -> None:
+        self.calls: list[tuple[bytes, list[str]]] = []
+        self.closed: list[str] = []
+        self.answers = dict(answers or {})
+        self.respond = respond
+
+    def __call__(self, payload: bytes, connection_ids: Sequence[str]) -> Mapping[str, PostOutcome]:
+        self.calls.append((payload, list(connection_ids)))
+        if self.respond is not None:
+            return self.respond(payload, connection_ids)
+        return {cid: self.answers.get(cid, PostOutcome.DELIVERED) for cid in connection_ids}
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        self.closed.append(connection_id)
+        return self.answers.get(connection_id, PostOutcome.DELIVERED)
+
+
 @pytest.fixture
-def gateway() -> Iterator[FakePublisher]:
-    """A fake gateway serving ENDPOINT in this process (its post() stands for deliver)."""
-    fake = FakePublisher()
-    local_endpoints.register(ENDPOINT, fake.post)
+def gateway() -> Iterator[Recorder]:
+    """A fake gateway serving ENDPOINT in this process."""
+    fake = Recorder()
+    local_endpoints.register(ENDPOINT, fake)
     yield fake
     local_endpoints.unregister(ENDPOINT)
-
-
-class Recorder:
-    """A deliver that records each call and answers from a table (DELIVERED by default)."""
-
-    def __init__(self, answers: Mapping[str, PostOutcome] | None = None) -> None:
-        self.calls: list[tuple[bytes, list[str]]] = []
-        self.answers = dict(answers or {})
-
-    def __call__(self, payload: bytes, ids: Sequence[str]) -> Mapping[str, PostOutcome]:
-        self.calls.append((payload, list(ids)))
-        return {cid: self.answers.get(cid, PostOutcome.DELIVERED) for cid in ids}
 
 
 def test_each_distinct_id_is_delivered_once_in_one_call() -> None:
@@ -73,7 +88,7 @@ def test_a_failing_gateway_fails_the_batch_for_a_retry_instead_of_raising() -> N
     def stopped(payload: bytes, ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         raise RuntimeError("Event loop is closed")
 
-    outcomes = InProcessPublisher(stopped).post(b"hi", ["a=", "b="])
+    outcomes = InProcessPublisher(Recorder(respond=stopped)).post(b"hi", ["a=", "b="])
     assert outcomes == {"a=": PostOutcome.FAILED, "b=": PostOutcome.FAILED}
 
 
@@ -81,20 +96,28 @@ def test_an_id_the_gateway_did_not_answer_counts_as_failed() -> None:
     def partial(payload: bytes, ids: Sequence[str]) -> Mapping[str, PostOutcome]:
         return {ids[0]: PostOutcome.DELIVERED}
 
-    outcomes = InProcessPublisher(partial).post(b"hi", ["a=", "b="])
+    outcomes = InProcessPublisher(Recorder(respond=partial)).post(b"hi", ["a=", "b="])
     assert outcomes == {"a=": PostOutcome.DELIVERED, "b=": PostOutcome.FAILED}
 
 
+def test_a_close_goes_to_the_gateway_and_its_answer_comes_back() -> None:
+    gateway = Recorder({"gone=": PostOutcome.GONE})
+    publisher = InProcessPublisher(gateway)
+    assert publisher.disconnect("a=") is PostOutcome.DELIVERED
+    assert publisher.disconnect("gone=") is PostOutcome.GONE
+    assert gateway.closed == ["a=", "gone="]
+
+
 def test_the_registry_finds_an_endpoint_with_or_without_its_trailing_slash(
-    gateway: FakePublisher,
+    gateway: Recorder,
 ) -> None:
-    assert local_endpoints.lookup(ENDPOINT) == gateway.post
-    assert local_endpoints.lookup(ENDPOINT + "/") == gateway.post
+    assert local_endpoints.lookup(ENDPOINT) is gateway
+    assert local_endpoints.lookup(ENDPOINT + "/") is gateway
     assert local_endpoints.lookup("http://127.0.0.1:8081/dev") is None
 
 
-def test_an_endpoint_is_served_by_one_gateway_at_a_time(gateway: FakePublisher) -> None:
-    local_endpoints.register(ENDPOINT, gateway.post)  # the same one again: no harm
+def test_an_endpoint_is_served_by_one_gateway_at_a_time(gateway: Recorder) -> None:
+    local_endpoints.register(ENDPOINT, gateway)  # the same one again: no harm
     with pytest.raises(ValueError, match="already served in this process"):
         local_endpoints.register(ENDPOINT, Recorder())
 
@@ -124,7 +147,7 @@ def test_the_registry_takes_registrations_from_many_threads() -> None:
 
 
 def test_the_container_delivers_in_process_to_a_gateway_in_this_process(
-    gateway: FakePublisher,
+    gateway: Recorder,
 ) -> None:
     built: list[str] = []
 
@@ -133,12 +156,12 @@ def test_the_container_delivers_in_process_to_a_gateway_in_this_process(
         return FakePublisher()
 
     publishers = Publishers(factory=factory)
-    gateway.mark_gone("gone=")
+    gateway.answers["gone="] = PostOutcome.GONE
     publisher = publishers.for_endpoint(ENDPOINT)
     outcomes = publisher.post(b"hi", ["a=", "gone="])
     assert isinstance(publisher, InProcessPublisher)
     assert outcomes == {"a=": PostOutcome.DELIVERED, "gone=": PostOutcome.GONE}
-    assert gateway.sent == {"a=": [b"hi"]}
+    assert gateway.calls == [(b"hi", ["a=", "gone="])]
     assert built == []  # no HTTP publisher was built
 
 

@@ -18,7 +18,7 @@ from dependency_injector import providers
 from entrypoints import aws_lambda
 from entrypoints.composition.container import Container, build
 from entrypoints.composition.publishers import Publishers
-from tests.doubles import FakePublisher
+from tests.doubles import FakeClock, FakePublisher
 from tests.support import LambdaContext, load_event
 
 NOW_MS = int(time.time() * 1000)
@@ -95,8 +95,11 @@ def test_room_messages_reach_members_only_and_join_is_acknowledged(app: Any) -> 
 
 def test_gone_connections_are_pruned_by_a_broadcast(app: Any) -> None:
     container, fake, _ = app
+    clock = FakeClock(time.time())
+    container.clock.override(providers.Object(clock))
     connect("AAAAAAAAAAAAAAA=")
     connect("GGGGGGGGGGGGGGG=", connected_at_ms=int(time.time() * 1000) - 60_000)
+    clock.advance(3.0)  # past the establish grace, counted from when the record was stored
     fake.mark_gone("GGGGGGGGGGGGGGG=")
     message("AAAAAAAAAAAAAAA=", json.dumps({"action": "sendmessage", "data": "x"}), "sendmessage")
     assert container.store().get("GGGGGGGGGGGGGGG=") is None
@@ -144,15 +147,22 @@ def test_whoami_and_disconnect(app: Any) -> None:
     assert container.store().get("AAAAAAAAAAAAAAA=") is None
 
 
+def _context(route: str) -> dict[str, Any]:
+    return {"routeKey": route, "connectionId": "x", "connectedAt": NOW_MS}
+
+
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
         ({}, "no requestContext"),
         ("not an object", "JSON object"),
         ({"requestContext": {"routeKey": "$connect"}}, "connectionId"),
-        ({"requestContext": {"routeKey": "nope", "connectionId": "x"}, "body": "{}"}, "nope"),
-        ({"requestContext": {"routeKey": "$default", "connectionId": "x"}, "body": 7}, "string"),
-        ({"requestContext": {"routeKey": "$default", "connectionId": "x"}}, "needs a body"),
+        ({"requestContext": {"routeKey": "nope", "connectionId": "x", "connectedAt": 1}}, "nope"),
+        ({"requestContext": _context("$default"), "body": 7}, "string"),
+        ({"requestContext": _context("$default")}, "needs a body"),
+        # Without connectedAt a record would have expired in 1970.
+        ({"requestContext": {"routeKey": "$connect", "connectionId": "x"}}, "connectedAt"),
+        ({"requestContext": _context("$connect") | {"connectedAt": "soon"}}, "connectedAt"),
     ],
 )
 def test_malformed_events_get_400_with_a_clear_message(

@@ -160,13 +160,30 @@ def test_reply_frames_are_compact_json() -> None:
     assert protocol.error("x", "é") == '{"type":"error","error":"x","message":"é"}'.encode()
 
 
+def _json_only_with_nan(text: str) -> bool:
+    """JSON to Python's lenient reader, not to a strict one (NaN, Infinity)."""
+
+    def refuse(name: str) -> object:
+        raise ValueError(name)
+
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    try:
+        json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return True
+    return False
+
+
 def check(route: str, body: str) -> None:
     result = parse(route, body)
     assert isinstance(result, Relay | SendMessage | Join | Leave | WhoAmI | Invalid)
     if isinstance(result, Invalid):
-        assert route in ROUTES
+        assert route in ROUTES or _json_only_with_nan(body)
         assert_sentence(result)
-    if route not in ROUTES:
+    if route not in ROUTES and not _json_only_with_nan(body):
         assert result == Relay(body)
     if isinstance(result, Join | Leave) or (isinstance(result, SendMessage) and result.room):
         room = result.room

@@ -51,13 +51,13 @@ def populate(r: Rig, world: dict[str, Member]) -> None:
         if member.expired:
             r.board.connect(cid, now_ms(r.clock))
             for room in member.rooms:
-                r.store.join(cid, room)
+                r.store.join(cid, room, 100)
     r.clock.advance(MAX_CONNECTION_SECONDS + 1)
     for cid, member in world.items():
         if not member.expired:
             r.board.connect(cid, now_ms(r.clock))
             for room in member.rooms:
-                r.store.join(cid, room)
+                r.store.join(cid, room, 100)
 
 
 def fate(member: Member) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from adapters.apigateway import local_endpoints
 from adapters.apigateway.outcomes import outcome_of
 from domain.model import PostOutcome
-from entrypoints.local_gateway.connections_api.posting import post_to_connection
+from entrypoints.local_gateway.connections_api.posting import delete_connection, post_to_connection
 from entrypoints.local_gateway.websocket.runtime import Runtime
 
 log = logging.getLogger("local_gateway")
@@ -44,6 +44,22 @@ class LocalDelivery:
         except TimeoutError:
             future.cancel()  # not written yet: the retry must not write it twice
             raise
+
+    def disconnect(self, connection_id: str) -> PostOutcome:
+        if _running_loop() is self._loop:
+            return self._close(connection_id)
+        future = asyncio.run_coroutine_threadsafe(self._close_on_loop(connection_id), self._loop)
+        return future.result(DELIVERY_TIMEOUT_SECONDS)
+
+    async def _close_on_loop(self, connection_id: str) -> PostOutcome:
+        return self._close(connection_id)
+
+    def _close(self, connection_id: str) -> PostOutcome:
+        refusal = delete_connection(self._runtime, connection_id)
+        if refusal is not None:
+            return outcome_of(refusal.status, refusal.error_type)
+        log.info("@connections DELETE (in-process) connection=%s", connection_id)
+        return PostOutcome.DELIVERED
 
     async def _on_loop(
         self, payload: bytes, connection_ids: Sequence[str]

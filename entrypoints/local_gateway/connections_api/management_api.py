@@ -6,7 +6,12 @@ import logging
 import re
 from urllib.parse import unquote
 
-from entrypoints.local_gateway.connections_api.posting import Refusal, gone, post_to_connection
+from entrypoints.local_gateway.connections_api.posting import (
+    Refusal,
+    delete_connection,
+    gone,
+    post_to_connection,
+)
 from entrypoints.local_gateway.lambda_runtime.ids import lambda_request_id
 from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
 from entrypoints.local_gateway.websocket.runtime import Runtime
@@ -33,15 +38,16 @@ class ManagementApi:
         if request.method == "POST":
             refusal = post_to_connection(self._runtime, connection_id, request.body)
             return _error(refusal) if refusal else HttpResponse(200, b"", _request_id())
+        if request.method == "DELETE":
+            refusal = delete_connection(self._runtime, connection_id)
+            if refusal:
+                return _error(refusal)
+            log.info("@connections DELETE connection=%s", connection_id)
+            return HttpResponse(204, b"", _request_id())
         connection = self._runtime.registry.get(connection_id)
         if connection is None:
             return _error(gone(connection_id))
-        if request.method == "GET":
-            return HttpResponse.json(200, connection.describe(), _request_id())
-        # DELETE. AWS reports 1000 "Connection Closed Normally" to $disconnect after it.
-        connection.wire.close(1000, "", disconnect_reason="Connection Closed Normally")
-        log.info("@connections DELETE connection=%s", connection_id)
-        return HttpResponse(204, b"", _request_id())
+        return HttpResponse.json(200, connection.describe(), _request_id())
 
 
 def _signed(request: HttpRequest) -> bool:

@@ -1,4 +1,5 @@
-"""PostToConnection's rules, one place for the @connections POST and in-process delivery."""
+"""PostToConnection's and DeleteConnection's rules, one place for the @connections API and
+in-process delivery."""
 
 from __future__ import annotations
 
@@ -41,3 +42,13 @@ def post_to_connection(runtime: Runtime, connection_id: str, data: bytes) -> Ref
 def gone(connection_id: str) -> Refusal:
     # Closed, never existed, or not established yet (a post from its own $connect).
     return Refusal(410, "GoneException", f"Connection {connection_id} is gone")
+
+
+def delete_connection(runtime: Runtime, connection_id: str) -> Refusal | None:
+    """Close the connection as DeleteConnection does; None once it is closing. AWS reports
+    1000 "Connection Closed Normally" to $disconnect after it. Call it on the gateway's loop."""
+    connection = runtime.registry.get(connection_id)
+    if connection is None:
+        return gone(connection_id)
+    connection.wire.close(1000, "", disconnect_reason="Connection Closed Normally")
+    return None
