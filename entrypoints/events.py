@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,14 +67,31 @@ class WebSocketEvent:
         )
 
     def management_endpoint(self, region: str) -> str:
-        """The @connections endpoint from apiId, region and stage.
+        """The @connections endpoint from apiId, region and stage, in the region's partition
+        (amazonaws.com.cn in China).
 
         Not from domainName: behind a custom domain it names the custom domain, whose base
         path need not be the stage, and posts there fail.
         """
         if not self.api_id or not self.stage:
             raise BadEvent("the event lacks requestContext.apiId or stage to reach @connections")
-        return f"https://{self.api_id}.execute-api.{region}.amazonaws.com/{self.stage}"
+        return f"https://{self.api_id}.execute-api.{region}.{dns_suffix(region)}/{self.stage}"
+
+
+@functools.cache
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition, from botocore's own partition data (the file its
+    endpoint rules read): amazonaws.com, amazonaws.com.cn, ..."""
+    import botocore.loaders  # loaded by boto3 already; the data file is read once
+
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    for partition in partitions:  # a region a partition names, first
+        if region in partition.get("regions", {}):
+            return str(partition["outputs"]["dnsSuffix"])
+    for partition in partitions:  # else the one whose pattern it matches
+        if re.match(partition["regionRegex"], region):
+            return str(partition["outputs"]["dnsSuffix"])
+    return "amazonaws.com"
 
 
 def _text(context: Mapping[str, Any], key: str) -> str:

@@ -6,7 +6,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.dynamodb import items, memberships
 from adapters.dynamodb.batch import BatchRetry, BatchWriter, Request
@@ -106,16 +108,38 @@ class DynamoStore(ConnectionStore):
         return list(self._reader.partition_keys(connection_id))
 
     def _remove_unless_stored_since(self, connection_id: str, stored_before_ms: int | None) -> bool:
-        with _errors(f"prune connection {connection_id!r}"):
-            found = self._partition(connection_id)
-            record = next((i for i in found if i["sk"]["S"] == items.CONNECTION_SK), None)
-            if record is not None and stored_before_ms is not None:
-                stored = record.get("storedAt") or record.get("connectedAt")
-                if stored is not None and int(stored["N"]) >= stored_before_ms:
-                    log.info("not pruning %s: stored moments ago, maybe not established",
-                             connection_id)  # fmt: skip
-                    return False
-            self._remove(connection_id, found)
+        """One gone connection: its record first, in one conditional DeleteItem whose old image
+        names its rooms, then their membership items in one batch. No Query: a 410 means the
+        connection is gone for good, so if the batch fails the memberships are left to expire
+        with it (they carry its expiresAt, and room reads skip expired items); its budget item,
+        in no index, expires by its own TTL."""
+        condition: dict[str, Any] = {}
+        if stored_before_ms is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(connectionId) OR storedAt < :cutoff"
+                " OR (attribute_not_exists(storedAt) AND connectedAt < :cutoff)",
+                "ExpressionAttributeValues": {":cutoff": {"N": str(stored_before_ms)}},
+            }
+        try:
+            response = self._client.delete_item(
+                TableName=self._table,
+                Key=items.key(connection_id),
+                ReturnValues="ALL_OLD",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                log.info("not pruning %s: stored moments ago, maybe not established",
+                         connection_id)  # fmt: skip
+                return False
+            raise StoreError(f"DynamoDB could not prune {connection_id!r}: {error}") from error
+        except BotoCoreError as error:
+            raise StoreError(f"DynamoDB could not prune {connection_id!r}: {error}") from error
+        old = response.get("Attributes") or {}
+        rooms = old.get("rooms", {}).get("SS", [])
+        keys = [items.key(connection_id, items.membership_sk(r)) for r in rooms]
+        with _errors(f"delete the memberships of pruned connection {connection_id!r}"):
+            self._write(items.delete_requests(keys), f"could not prune {connection_id!r}'s rooms")
         return True
 
     def _remove(self, connection_id: str, found: list[items.Item]) -> bool:

@@ -1,9 +1,10 @@
 """The app behind `serve` behaves the same whether its posts reach the gateway in-process
-Long: each case runs twice, in-process and over HTTP, against one fixture.
 (the default) or over HTTP (--no-inprocess): broadcasts, rooms, big messages, 410 pruning.
 
 Every $disconnect is dropped (--drop-disconnect-rate 1.0), so each closed client stays in the
 store as a ghost until a post to it gets 410 and the app prunes it, as on AWS.
+
+Long: each case runs twice, in-process and over HTTP, against one fixture.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """`switchboard package`: a reproducible zip of what the Lambda handlers import, nothing else,
+that runs each handler with only itself and the runtime's boto3.
+
 Long: every check reads one zip, built once per module; split, each file would build it.
-that runs each handler with only itself and the runtime's boto3."""
+"""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ ENDPOINT = "http://127.0.0.1:9/dev"
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Container, FakePublisher, LocalQueue]]:
     settings = {
+        "APIGW_ENDPOINT": ENDPOINT,  # the stack's own: the only one its worker posts to
         "STORE": "memory",
         "AWS_REGION": "eu-west-1",
         "SHARD_THRESHOLD": "5",

@@ -1,6 +1,8 @@
 """Shards over SQS (moto): the dispatcher's batches and retries, the worker's partial batch
+responses, and a failing shard's way to the dead-letter queue after maxReceiveCount.
+
 Long: the dispatcher and the worker are tested against the same moto queue and rig.
-responses, and a failing shard's way to the dead-letter queue after maxReceiveCount."""
+"""
 
 from __future__ import annotations
 
@@ -127,7 +129,13 @@ class FailingProgress(MemoryProgress):
 
 @pytest.fixture
 def worker_container() -> Iterator[tuple[Container, FakePublisher]]:
-    container = build({"STORE": "memory", "AWS_REGION": REGION, "DISPATCH": "off"})
+    environ = {
+        "STORE": "memory",
+        "AWS_REGION": REGION,
+        "DISPATCH": "off",
+        "APIGW_ENDPOINT": ENDPOINT,
+    }
+    container = build(environ)
     fake = FakePublisher()
     container.publishers.override(providers.Singleton(Publishers, factory=lambda endpoint: fake))
     container.progress.override(providers.Singleton(FailingProgress))
@@ -192,8 +200,8 @@ def test_a_failing_shard_is_retried_until_max_receive_then_dead_lettered(
     }
 
 
-def test_a_body_that_is_not_a_task_fails_alone(
-    worker_container: tuple[Container, FakePublisher],
+def test_a_body_that_is_not_a_task_or_names_another_endpoint_is_refused_alone(
+    worker_container: tuple[Container, FakePublisher], capsys: pytest.CaptureFixture[str]
 ) -> None:
     good: dict[str, Any] = {
         "MessageId": "good",
@@ -205,11 +213,34 @@ def test_a_body_that_is_not_a_task_fails_alone(
         "ReceiptHandle": "r2",
         "Body": '{"v": 1, "broadcast": 7}',
     }
-    for m in (good, bad):
+    # A queue message that would make the worker post to someone else's API.
+    elsewhere = "https://attacker.example/prod"
+    foreign: dict[str, Any] = {"MessageId": "foreign", "ReceiptHandle": "r3",
+                               "Body": encode(task(0, 1, broadcast="x"), elsewhere)}  # fmt: skip
+    for m in (good, bad, foreign):
         m.update(MD5OfBody="x", Attributes={"ApproximateReceiveCount": "1"})
-    response = fanout_worker.handler(as_event([good, bad], "arn:fanout"), LambdaContext())
-    assert response == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
-    assert len(worker_container[1].sent) == 12
+    event = as_event([good, bad, foreign], "arn:fanout")
+    handler = fanout_worker.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)  # Powertools keeps the stdout it saw at import
+    try:
+        response = fanout_worker.handler(event, LambdaContext())
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+    # Refused and acknowledged: no delivery of them could ever be right, so none is retried.
+    assert response == {"batchItemFailures": []}
+    assert len(worker_container[1].sent) == 12  # the good shard's recipients, once each
+    lines = buffer.getvalue().splitlines()
+    refusals = [json.loads(line) for line in lines if "shard refused" in line]
+    assert {(r["message_id"], r["message"]) for r in refusals} == {
+        ("bad", "shard refused: not a shard task"),
+        ("foreign", "shard refused: shard names another @connections endpoint"),
+    }
+    out = capsys.readouterr().out
+    [record] = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
+    assert record["ShardsRefused"] == [1.0, 1.0]
 
 
 def test_the_worker_logs_each_shard_with_its_invocation_and_counts_it_in_one_emf_record(

@@ -24,6 +24,7 @@ POST_ONLY = (
     "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
     "${Api}/${Stage}/POST/@connections/*"
 )
+DELETE_ONLY = POST_ONLY.replace("/POST/", "/DELETE/")
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +95,8 @@ def test_the_handler_may_only_use_its_table_post_to_its_stage_and_write_its_logs
     by_sid = {s["Sid"]: s for s in statements(template["Resources"]["HandlerRole"])}
     assert set(by_sid) == {"ConnectionsTable", "FanoutQueue", "PostToConnections", "OwnLogs"}
     table = by_sid["ConnectionsTable"]
-    # DescribeTable: the item count that sizes a sharded broadcast.
-    assert set(table["Action"]) == STORE_ACTIONS | {"dynamodb:DescribeTable"}
+    # No DescribeTable: a sample of the connections index sizes a sharded broadcast.
+    assert set(table["Action"]) == STORE_ACTIONS
     assert as_list(by_sid["FanoutQueue"]["Action"]) == ["sqs:SendMessage"]
     assert by_sid["FanoutQueue"]["Resource"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
     assert table["Resource"] == [
@@ -104,7 +105,8 @@ def test_the_handler_may_only_use_its_table_post_to_its_stage_and_write_its_logs
     ]
     post = by_sid["PostToConnections"]
     assert as_list(post["Action"]) == ["execute-api:ManageConnections"]
-    assert post["Resource"] == {"Fn::Sub": POST_ONLY}
+    # Posts, and closing a connection whose token expired; never GET.
+    assert post["Resource"] == [{"Fn::Sub": POST_ONLY}, {"Fn::Sub": DELETE_ONLY}]
     logs = by_sid["OwnLogs"]
     assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert logs["Resource"] == {"Fn::GetAtt": ["HandlerLogGroup", "Arn"]}
@@ -177,13 +179,14 @@ def test_the_handler_environment_is_valid_for_the_container(template: dict[str, 
     assert (settings.shard_threshold, settings.shard_size) == (2000, 1000)
 
 
-def test_the_worker_environment_is_valid_and_never_shards_further(
+def test_the_worker_environment_is_valid_and_queues_its_continuations(
     template: dict[str, Any],
 ) -> None:
     env = resolved_environment(template, "Worker") | {"AWS_LAMBDA_FUNCTION_NAME": "worker"}
     assert (env["STORE"], env["CONNECTIONS_TABLE"]) == ("dynamodb", "<ConnectionsTable>")
     settings = Settings.from_environ(env)
-    assert settings.dispatch == "off"
+    # A shard that runs short of time goes on in a new message on the same queue.
+    assert (settings.dispatch, settings.queue_url) == ("sqs", "<FanoutQueue>")
     assert settings.batch_size == 256  # the checkpoint interval: at most this many re-posted
 
 
@@ -200,7 +203,8 @@ def test_the_table_keeps_its_data_expires_items_and_recovers(template: dict[str,
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert [i["IndexName"] for i in properties["GlobalSecondaryIndexes"]] == ["room-index"]
+    indexes = [i["IndexName"] for i in properties["GlobalSecondaryIndexes"]]
+    assert indexes == ["room-index", "connections-index"]
 
 
 def test_the_stage_throttles_and_logs_access(template: dict[str, Any]) -> None:
@@ -241,7 +245,7 @@ def test_the_worker_may_only_consume_its_queue_use_its_table_and_post_to_its_sta
     assert set(by_sid) == {"FanoutQueue", "ConnectionsTable", "PostToConnections", "OwnLogs"}
     queue = by_sid["FanoutQueue"]
     assert set(queue["Action"]) == {
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:SendMessage"
     }  # fmt: skip
     assert queue["Resource"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
     # Reads, checkpoints and pruning; never UpdateItem (joins) or DescribeTable (planning).

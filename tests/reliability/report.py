@@ -17,6 +17,9 @@ ORDER = (
     "handler that raises",
     "fuzzed frames through the gateway",
     "fuzzed events into the handler",
+    "flood from one client",
+    "shard paused for time",
+    "gone connections pruned under the deadline",
 )
 INTRO = """# Reliability, measured
 
