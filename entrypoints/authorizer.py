@@ -1,22 +1,26 @@
 """The $connect REQUEST authorizer: a JWT from `?token=` becomes an IAM policy and a context.
 
 No token: 401 (API Gateway's answer to the "Unauthorized" error). A token that fails any
-check: an explicit Deny, which API Gateway turns into 403. A valid one: Allow, with the
-caller's `sub` and allowed room patterns in the context that every route then receives.
+check, or that no key can be had for (JWKS down, unknown kid): an explicit Deny, which API
+Gateway turns into 403. A valid one: Allow, with the caller's `sub`, allowed room patterns,
+broadcast grant and expiry in the context that every route then receives.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 from aws_lambda_powertools import Logger
 
 from domain.errors import InvalidToken
+from domain.model import Grant
 from domain.ports import TokenVerifier
 from entrypoints.composition.settings import AuthSettings
 from entrypoints.observability import invocation
 
 logger = Logger(service="switchboard-authorizer")
+ContextValue: TypeAlias = str | int | bool
 _verifier: TokenVerifier | None = None
 
 
@@ -53,13 +57,27 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except InvalidToken as exc:
         logger.info("token refused: 403", extra={"reason": str(exc)})
         return _policy("anonymous", "Deny", resource, {"reason": str(exc)})
-    logger.info("token accepted", extra={"sub": grant.principal, "rooms": list(grant.rooms)})
-    # Context values must be strings, numbers or booleans: room patterns go comma-separated.
-    context_out = {"sub": grant.principal, "rooms": ",".join(grant.rooms)}
-    return _policy(grant.principal, "Allow", resource, context_out)
+    accepted = {"sub": grant.principal, "rooms": list(grant.rooms), "broadcast": grant.broadcast}
+    logger.info("token accepted", extra=accepted)
+    return _policy(grant.principal, "Allow", resource, allow_context(grant))
 
 
-def _policy(principal: str, effect: str, resource: str, ctx: dict[str, str]) -> dict[str, Any]:
+def allow_context(grant: Grant) -> dict[str, ContextValue]:
+    """The context of an Allow. Its values must be strings, numbers or booleans (no lists,
+    no null): room patterns go comma-separated, and `exp` only when the grant has one."""
+    context: dict[str, ContextValue] = {
+        "sub": grant.principal,
+        "rooms": ",".join(grant.rooms),
+        "broadcast": grant.broadcast,
+    }
+    if grant.expires_at is not None:
+        context["exp"] = grant.expires_at
+    return context
+
+
+def _policy(
+    principal: str, effect: str, resource: str, ctx: Mapping[str, ContextValue]
+) -> dict[str, Any]:
     return {
         "principalId": principal,
         "policyDocument": {

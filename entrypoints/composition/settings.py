@@ -1,8 +1,12 @@
-"""Settings read from the environment once, each checked with a clear error."""
+"""Settings read from the environment once, each checked with a clear error.
+
+Long: the handler's and the authorizer's settings share one set of checks.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -109,6 +113,23 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+DEFAULT_MAX_TTL = 86_400  # a day
+
+
+def max_ttl_from_environ(environ: Mapping[str, str] | None = None) -> int:
+    """AUTH_MAX_TTL: the longest lifetime (exp - iat, in seconds) the authorizer accepts.
+
+    `switchboard token` reads it too, so that it never mints a token the authorizer refuses.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get("AUTH_MAX_TTL", "")
+    if raw == "":
+        return DEFAULT_MAX_TTL
+    if not re.fullmatch(r"[0-9]+", raw.strip()) or int(raw) == 0:
+        raise SettingsError(f"AUTH_MAX_TTL={raw!r} is not a positive whole number of seconds")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class AuthSettings:
     """The $connect authorizer's settings: one key source, an issuer and an audience."""
@@ -121,6 +142,7 @@ class AuthSettings:
     issuer: str = "switchboard"
     audience: str = "switchboard"
     region: str = "us-east-1"
+    max_ttl: int = DEFAULT_MAX_TTL  # seconds a token may live, exp - iat (AUTH_MAX_TTL)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthSettings:
@@ -134,6 +156,7 @@ class AuthSettings:
             issuer=env.get("AUTH_ISSUER") or cls.issuer,
             audience=env.get("AUTH_AUDIENCE") or cls.audience,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            max_ttl=max_ttl_from_environ(env),
         )
         settings._check()
         return settings

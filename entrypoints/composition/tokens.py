@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.ports import TokenVerifier
-from entrypoints.composition.settings import AuthSettings
+from entrypoints.composition.settings import AuthSettings, SettingsError
 
 
 def token_verifier(settings: AuthSettings) -> TokenVerifier:
     """A JWT verifier with its key from SSM, a JWKS URL, or the settings themselves."""
-    from adapters.tokens.jwt_tokens import JwtVerifier, jwks_key_source
+    from adapters.tokens.jwt_tokens import JwtVerifier
+    from adapters.tokens.keys import jwks_key_source, public_key
 
     key_for: Callable[[str], Any]
     if settings.secret_parameter:
@@ -24,6 +25,17 @@ def token_verifier(settings: AuthSettings) -> TokenVerifier:
     elif settings.jwks_url:
         key_for = jwks_key_source(settings.jwks_url)
     else:
-        key = settings.secret or settings.public_key
+        key: Any = settings.secret
+        if settings.algorithm != "HS256":  # checked once here: a PEM for the wrong algorithm
+            try:
+                key = public_key(settings.public_key or "", settings.algorithm)
+            except ValueError as exc:
+                raise SettingsError(f"AUTH_PUBLIC_KEY {exc}") from None
         key_for = lambda _token: key  # noqa: E731
-    return JwtVerifier(key_for, settings.algorithm, settings.issuer, settings.audience)
+    return JwtVerifier(
+        key_for,
+        settings.algorithm,
+        settings.issuer,
+        settings.audience,
+        max_ttl_seconds=settings.max_ttl,
+    )

@@ -77,7 +77,9 @@ def test_no_token_is_refused_with_401(auth_gateway: Gateway) -> None:
     assert handshake_status(auth_gateway.ws_url) == 401
 
 
-@pytest.mark.parametrize("kind", ["garbage", "expired", "other-secret", "other-audience"])
+@pytest.mark.parametrize(
+    "kind", ["garbage", "expired", "other-secret", "other-audience", "too-long"]
+)
 def test_a_bad_token_is_refused_with_403(
     auth_gateway: Gateway, secret_file: Path, kind: str
 ) -> None:
@@ -87,6 +89,8 @@ def test_a_bad_token_is_refused_with_403(
         "expired": mint(secret, "alice", ["public:*"], 60, "switchboard", "switchboard", now=0),
         "other-secret": mint("x" * 32, "alice", ["public:*"], 600, "switchboard", "switchboard"),
         "other-audience": mint(secret, "alice", ["public:*"], 600, "switchboard", "elsewhere"),
+        # Longer than AUTH_MAX_TTL's default, a day.
+        "too-long": mint(secret, "alice", ["public:*"], 86_401, "switchboard", "switchboard"),
     }
     assert handshake_status(f"{auth_gateway.ws_url}?token={tokens[kind]}") == 403
 
