@@ -28,6 +28,12 @@ class Aws:
             )
         return str(region)
 
+    @property
+    def partition(self) -> str:
+        """The region's partition (aws, aws-cn, aws-us-gov...), from botocore's endpoint data."""
+        session = boto3.session.Session(region_name=self.region_name)
+        return str(session.get_partition_for_region(self.region_name))
+
     def client(self, service: str) -> Any:
         session = boto3.session.Session(region_name=self.region_name)
         make: Any = session.client  # typed per service name; ours is a plain str

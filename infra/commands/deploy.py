@@ -22,8 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stage", help="API Gateway stage name (template default: dev)")
     parser.add_argument(
         "--bucket",
-        help="S3 bucket for the package (default: switchboard-artifacts-ACCOUNT-REGION, "
-        "created when missing)",
+        help="S3 bucket of your account for the package, checked but never changed: deploy "
+        "warns when it lacks versioning or a policy denying non-TLS requests (default: "
+        "switchboard-artifacts-ACCOUNT-REGION, created and kept versioned and TLS only)",
     )
     parser.add_argument(
         "--parameter", action="append", default=[], metavar="KEY=VALUE",
@@ -48,9 +49,12 @@ def _deploy(args: argparse.Namespace) -> int:
     parameters.setdefault("Architecture", args.arch)
     with tempfile.TemporaryDirectory(prefix="switchboard-deploy-") as scratch:
         zip_path, sha256 = _package(args, Path(scratch))
-        bucket = args.bucket or artifacts.default_bucket(aws)
-        artifacts.ensure_bucket(aws, bucket, create=args.bucket is None)
-        key = artifacts.upload(aws, bucket, zip_path, sha256)
+        # Every S3 call below expects this account to own the bucket (ExpectedBucketOwner).
+        account = aws.account_id()
+        bucket = args.bucket or artifacts.default_bucket(account, aws.region_name)
+        s3 = artifacts.owner_checked_s3(aws, account)
+        artifacts.ensure_bucket(aws, s3, bucket, account, ours=args.bucket is None)
+        key = artifacts.upload(s3, bucket, zip_path, sha256)
     parameters.update(CodeS3Bucket=bucket, CodeS3Key=key)
     template = load_template(TEMPLATE)
     outputs = stack.deploy(

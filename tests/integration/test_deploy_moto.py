@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from infra.aws import Aws
 from infra.cfn_yaml import load_template
 from infra.packaging import default_cache_dir
 from infra.stack_events import DeployError
+from tests.integration.s3_conditions import model_secure_transport
 
 REGION = "eu-west-1"
 # moto warns once per resource type its CloudFormation skips (AWS::ApiGatewayV2::*).
@@ -42,10 +44,15 @@ def endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     }.items():  # fmt: skip
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # The artifact bucket denies requests without TLS; deploy reaches AWS over https.
+    model_secure_transport(monkeypatch, secure=True)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    url = f"http://{host}:{port}"
+    # moto keeps its state per process, across servers: each test starts from none.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
+    yield url
     server.stop()
 
 

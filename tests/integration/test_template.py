@@ -13,6 +13,7 @@ import pytest
 
 from entrypoints.composition.settings import AuthSettings, Settings
 from infra.cfn_yaml import load_template
+from tests.integration.cfn_values import NO_VALUE, Values
 
 ROUTES = {"$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami"}
 # What adapters/dynamodb_store and its helpers call, and nothing else.
@@ -150,22 +151,12 @@ def test_functions_run_a_current_python_and_name_a_real_handler(
     assert properties["LoggingConfig"]["LogGroup"]["Ref"].endswith("LogGroup")
 
 
-def resolved_environment(template: dict[str, Any], function: str) -> dict[str, str]:
-    """The function's environment with every parameter at its default."""
-    defaults = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
-    conditions = {"SharedSecret": defaults["AuthAlgorithm"] == "HS256"}
+def resolved_environment(
+    template: dict[str, Any], function: str, given: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The function's environment with the `given` parameters, the rest at their defaults."""
     variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
-    env: dict[str, str] = {}
-    for name, value in variables.items():
-        if isinstance(value, dict) and "Fn::If" in value:
-            condition, yes, no = value["Fn::If"]
-            value = yes if conditions.get(condition, False) else no
-        if value == {"Ref": "AWS::NoValue"}:
-            continue
-        if isinstance(value, dict):
-            value = defaults.get(value["Ref"], f"<{value['Ref']}>")
-        env[name] = str(value)
-    return env
+    return {name: str(value) for name, value in Values(template, given).of(variables).items()}
 
 
 def test_the_handler_environment_is_valid_for_the_container(template: dict[str, Any]) -> None:
@@ -285,3 +276,65 @@ def test_a_shard_that_keeps_failing_ends_in_the_dead_letter_queue(
     assert dlq["MessageRetentionPeriod"] == 1_209_600
     alarm = resources["FanoutDeadLetterAlarm"]["Properties"]
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FanoutDeadLetterQueue", "QueueName"]}
+
+
+THROTTLES = ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+MESSAGE_ROUTES = {"sendmessage", "$default"}  # what a flooder sends; each message fans out
+
+
+def test_the_message_routes_have_their_own_lower_throttles(template: dict[str, Any]) -> None:
+    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    route_settings = stage["Properties"]["RouteSettings"]
+    assert set(route_settings) == MESSAGE_ROUTES
+    parameters = template["Parameters"]
+    for route in MESSAGE_ROUTES:
+        assert route_settings[route] == {k: {"Ref": f"Message{k}"} for k in THROTTLES}
+    for limit in THROTTLES:
+        stage_wide, message = parameters[limit], parameters[f"Message{limit}"]
+        assert message["Default"] < stage_wide["Default"]
+        for parameter in (stage_wide, message):
+            assert (parameter["Type"], parameter["MinValue"]) == ("Number", 0)
+
+
+@pytest.mark.parametrize(
+    ("function", "parameter"),
+    [("Handler", "HandlerReservedConcurrency"), ("Authorizer", "AuthorizerReservedConcurrency")],
+)
+def test_reserved_concurrency_is_a_parameter_and_none_by_default(
+    template: dict[str, Any], function: str, parameter: str
+) -> None:
+    resource = template["Resources"][function]
+    reserved = resource["Properties"]["ReservedConcurrentExecutions"]
+    assert Values(template).of(reserved) is NO_VALUE  # the account's shared pool
+    assert Values(template, {parameter: "50"}).of(reserved) == "50"
+    assert Values(template, {parameter: "0"}).of(reserved) == "0"  # stopped, on purpose
+    assert template["Parameters"][parameter]["MinValue"] == -1
+    (skip,) = [s for s in resource["Metadata"]["checkov"]["skip"] if s["id"] == "CKV_AWS_115"]
+    assert parameter in skip["comment"] and "none by default" in skip["comment"]
+
+
+@pytest.mark.parametrize("function", ["Handler", "Worker"])
+def test_the_handler_and_the_worker_post_to_this_stacks_own_endpoint(
+    template: dict[str, Any], function: str
+) -> None:
+    env = resolved_environment(template, function, {"Stage": "prod"})
+    endpoint = "https://<Api>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod"
+    assert env["APIGW_ENDPOINT"] == endpoint  # URLSuffix: amazonaws.com.cn in China
+    assert Settings.from_environ(env).apigw_endpoint == endpoint
+    # The same API and stage the stack serves and lets the function post to.
+    (api,) = of_type(template, "AWS::ApiGatewayV2::Api")
+    assert api == "Api"
+    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+    connections = template["Outputs"]["ConnectionsURL"]["Value"]
+    assert Values(template, {"Stage": "prod"}).of(connections) == f"{endpoint}/@connections"
+
+
+def test_the_authorizer_gets_the_longest_token_lifetime_it_accepts(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["AuthMaxTtlSeconds"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 86400, 1)
+    assert resolved_environment(template, "Authorizer")["AUTH_MAX_TTL"] == "86400"
+    given = {"AuthMaxTtlSeconds": "3600"}
+    assert resolved_environment(template, "Authorizer", given)["AUTH_MAX_TTL"] == "3600"
