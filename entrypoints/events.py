@@ -131,7 +131,7 @@ def _identity(context: Mapping[str, Any]) -> Identity:
         user_agent=user_agent,
         principal=_optional(authorizer.get("sub")) or _optional(authorizer.get("principalId")),
         allowed_rooms=_rooms(authorizer.get("rooms")),
-        may_broadcast=authorizer.get("broadcast") in (True, "true"),
+        may_broadcast=_flag(authorizer.get("broadcast")),
         token_expires_at=_epoch_seconds(authorizer.get("exp")),
     )
 
@@ -144,6 +144,11 @@ def _rooms(value: Any) -> tuple[str, ...]:
         return check_patterns([p.strip() for p in value.split(",") if p.strip()])
     except ValueError:
         return ()
+
+
+def _flag(value: Any) -> bool:
+    """True only for the boolean true or its text (not 1, which Python calls equal to True)."""
+    return value is True or value == "true"
 
 
 def _epoch_seconds(value: Any) -> int | None:

@@ -11,7 +11,7 @@ from typing import Final, Literal
 from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import PostOutcome
-from domain.service import Switchboard
+from domain.service import Limits, Switchboard
 from tests.doubles import FakeClock, FakePublisher
 
 # What `_draw` returns when the parent FakePublisher should answer (200, or 410 once gone).
@@ -98,11 +98,15 @@ def rig(
     policy: RetryPolicy | None = None,
     batch_size: int = 1000,
     seed: int = 0,
+    limits: Limits | None = None,
 ) -> Rig:
+    """Without `limits`, messages are not metered (no budgets), as in most examples."""
     store, clock = MemoryStore(), FakeClock()
     publisher = publisher if publisher is not None else FakePublisher()
     fanout = Fanout(store, publisher, clock, policy, random.Random(seed), batch_size)
-    return Rig(Switchboard(store, fanout, clock), store, publisher, clock, fanout)
+    budgets = store if limits is not None else None
+    board = Switchboard(store, fanout, clock, budgets=budgets, limits=limits)
+    return Rig(board, store, publisher, clock, fanout)
 
 
 def now_ms(clock: FakeClock) -> int:
