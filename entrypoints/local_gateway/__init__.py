@@ -14,9 +14,11 @@ slow handler never stalls the loop that reads sockets.
 
 Rooms, in the order a message meets them:
   web/             server (the listener, shutdown), http_serving (h11, hand-off of upgrades),
-                   http_router, page (the chat page and its static/ files)
-  websocket/       handshake (the authorizer, then $connect), session (an open connection:
-                   frames, limits, timers), wire (the Sans-I/O protocol on a stream),
+                   http_body (bodies within each route's cap), http_router, page (the chat
+                   page and its static/ files)
+  websocket/       handshake (Origin, the authorizer, then $connect), origins (which pages may
+                   open WebSockets), session (an open connection: frames, limits, timers),
+                   wire (the Sans-I/O protocol on a stream),
                    connections (the live ones), dispatch (one connection's calls, in order),
                    routes (route selection), faults (dropped $disconnects, for tests),
                    runtime (what every connection and the @connections API share)
@@ -25,9 +27,9 @@ Rooms, in the order a message meets them:
                    workers (calls on the worker pool), handlers (importing --handler and
                    --authorizer), output (whole lines on stdout), fanout_queue (SQS and the
                    worker Lambda, on threads)
-  connections_api/ management_api (@connections over HTTP), posting (its POST rules),
-                   inprocess (the same posts handed over in-process by the app's publisher,
-                   one hop per batch; the default)
+  connections_api/ management_api (@connections over HTTP), signature and sigv4_form (its SigV4
+                   check), posting (its POST rules), inprocess (the same posts handed over
+                   in-process by the app's publisher, one hop per batch; the default)
   services/        local_store and moto_process (the DynamoDB behind --store)
   options and command (the CLI: it builds the rooms above and connects them), environment
   (what a Lambda function would see, set up in this process), signals (how

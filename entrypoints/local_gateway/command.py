@@ -13,6 +13,7 @@ import sys
 from entrypoints.local_gateway.authorizer.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.connections_api import management_api
 from entrypoints.local_gateway.connections_api.inprocess import serving_locally
+from entrypoints.local_gateway.connections_api.signature import SignatureCheck
 from entrypoints.local_gateway.environment import (
     local_auth_environment,
     prepare_environment,
@@ -36,6 +37,7 @@ from entrypoints.local_gateway.signals import stop_on_signals
 from entrypoints.local_gateway.web.http_router import Router
 from entrypoints.local_gateway.web.server import LocalGateway, listen
 from entrypoints.local_gateway.websocket.faults import DisconnectDrops
+from entrypoints.local_gateway.websocket.origins import page_origins
 from entrypoints.local_gateway.websocket.routes import RouteSelector
 from entrypoints.local_gateway.websocket.runtime import Runtime
 
@@ -101,20 +103,25 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
             verifier()
         authorizer = Authorizer(function, invoker, method_arn(region, stage.api_id, stage.name))
         log.info("authorizer %s runs before each $connect", spec)
+    origins = (*page_origins(args.host, sock.getsockname()[1]), *args.allow_origin)
+    log.info("WebSocket upgrades with an Origin header: only from %s", ", ".join(origins))
     runtime = Runtime(
         stage=stage,
         invoker=invoker,
         selector=selector,
         idle_timeout=args.idle_timeout,
         max_duration=args.max_duration,
-        require_signature=not args.allow_unsigned,
+        allowed_origins=origins,
         authorizer=authorizer,
         disconnect_drops=DisconnectDrops(args.drop_disconnect_rate, args.seed),
     )
     if args.drop_disconnect_rate:
         log.warning("dropping %s of $disconnect calls", f"{args.drop_disconnect_rate:.0%}")
     router = Router()
-    management_api.register(router, runtime)
+    signatures = (
+        None if args.allow_unsigned else SignatureCheck.from_environment(os.environ, region)
+    )
+    management_api.register(router, runtime, signatures)
     return LocalGateway(runtime, sock, router, page=not args.no_page)
 
 

@@ -1,4 +1,7 @@
-"""`switchboard serve`'s options, their checks, and the warning for a non-loopback address."""
+"""`switchboard serve`'s options, their checks, and the warning for a non-loopback address.
+
+Long: one table of every option with the AWS value it stands for, and the warning's full text.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from domain.limits import (
     MAX_CONNECTION_SECONDS,
 )
 from domain.protocol import ROUTES
+from entrypoints.local_gateway.websocket.origins import allowed_origin
 
 # What --auth stands for: the project's own JWT authorizer, with the local HS256 secret.
 AUTH_AUTHORIZER = "entrypoints.authorizer:handler"
@@ -65,6 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=INTEGRATION_TIMEOUT_SECONDS,
         help=f"seconds API Gateway waits for the handler (AWS: {INTEGRATION_TIMEOUT_SECONDS})",
     )
+    add(
+        "--allow-origin",
+        action="append",
+        default=[],
+        type=_origin,
+        metavar="ORIGIN",
+        help="also accept WebSocket upgrades from web pages at ORIGIN (scheme://host[:port]);"
+        " repeatable. Upgrades whose Origin is neither this nor the gateway's own page"
+        " (http://HOST:PORT, with localhost for 127.0.0.1) get 403 before any authorizer or"
+        " $connect runs; clients that send no Origin (CLI tools, SDKs) are let in",
+    )
     add("--allow-unsigned", action="store_true", help="accept @connections calls without SigV4")
     add("--no-page", action="store_true", help="do not serve the chat page at /")
     add(
@@ -110,22 +125,39 @@ def exposure_warning(host: str, port: int, allow_unsigned: bool) -> str | None:
     if _is_loopback(host):
         return None
     rule = "!" * 78
-    posting = (
-        "and, with --allow-unsigned, post to or close any of them."
-        if allow_unsigned
-        else "and reach your handler with any input."
-    )
+    if allow_unsigned:
+        connections = [
+            "@connections calls are not checked at all (--allow-unsigned): anyone can post to",
+            "or close any connection.",
+        ]
+    else:
+        connections = [
+            "@connections calls must be SigV4-signed. serve checks the Authorization header's",
+            "form, its date (within 5 minutes) and its region (execute-api, AWS_REGION), and",
+            "verifies the signature itself only for its own access key (AWS_ACCESS_KEY_ID and",
+            "AWS_SECRET_ACCESS_KEY in its environment). A call signed with any other key, even",
+            "a made-up one, is accepted: serve has no IAM to check it. So anyone who can reach",
+            "this address can also post to or close any connection.",
+        ]
     return "\n".join(
         (
             rule,
             f"WARNING: switchboard serve is listening on {host}:{port}, NOT on loopback.",
-            "Anyone who can reach this address can open WebSockets to your handler,",
-            posting,
+            "Anyone who can reach this address can open WebSockets to your handler and reach it",
+            "with any input (browsers only from its own page and --allow-origin's origins).",
+            *connections,
             "This is a development server: no TLS, no rate limits, no hardening.",
             "Leave out --host (it binds 127.0.0.1) unless you mean to expose it.",
             rule,
         )
     )
+
+
+def _origin(value: str) -> str:
+    try:
+        return allowed_origin(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _is_loopback(host: str) -> bool:

@@ -112,11 +112,18 @@ def _query(record: dict[str, Any]) -> dict[str, str]:
     return record["event"].get("queryStringParameters") or {}
 
 
-def start_gateway(workdir: Path, *args: str, handler: str = RECORDING_HANDLER) -> Gateway:
-    """Start `switchboard serve --port 0` and wait for the line that names its port."""
+def start_gateway(
+    workdir: Path,
+    *args: str,
+    handler: str = RECORDING_HANDLER,
+    environment: dict[str, str] | None = None,
+) -> Gateway:
+    """Start `switchboard serve --port 0` and wait for the line that names its port;
+    `environment` adds to (or overrides) the test's own."""
     workdir.mkdir(parents=True, exist_ok=True)
     log_file, recording = workdir / "serve.log", workdir / "calls.jsonl"
     env = {**os.environ, "RECORDING_FILE": str(recording), "PYTHONUNBUFFERED": "1"}
+    env.update(environment or {})
     for name in ("STORE", "DYNAMODB_ENDPOINT", "APIGW_ENDPOINT", "CONNECTIONS_TABLE"):
         env.pop(name, None)
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"]

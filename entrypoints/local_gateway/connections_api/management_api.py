@@ -6,12 +6,14 @@ import logging
 import re
 from urllib.parse import unquote
 
+from domain.limits import MAX_PAYLOAD_BYTES
 from entrypoints.local_gateway.connections_api.posting import (
     Refusal,
     delete_connection,
     gone,
     post_to_connection,
 )
+from entrypoints.local_gateway.connections_api.signature import SignatureCheck
 from entrypoints.local_gateway.lambda_runtime.ids import lambda_request_id
 from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
 from entrypoints.local_gateway.websocket.runtime import Runtime
@@ -19,21 +21,25 @@ from entrypoints.local_gateway.websocket.runtime import Runtime
 log = logging.getLogger("local_gateway")
 
 
-def register(router: Router, runtime: Runtime) -> None:
-    """Serve /STAGE/@connections/{connectionId} on the gateway's own port."""
-    api = ManagementApi(runtime)
+def register(router: Router, runtime: Runtime, signatures: SignatureCheck | None) -> None:
+    """Serve /STAGE/@connections/{connectionId} on the gateway's own port; `signatures` checks
+    each call's SigV4 signature (None: --allow-unsigned, no check at all)."""
+    api = ManagementApi(runtime, signatures)
     pattern = rf"/{re.escape(runtime.stage.name)}/@connections/(?P<connection_id>[^/]+)"
-    router.add(("GET", "POST", "DELETE"), pattern, api.handle)
+    # AWS's payload limit caps every @connections body (a POST's data; GET and DELETE send none).
+    router.add(("GET", "POST", "DELETE"), pattern, api.handle, max_body_bytes=MAX_PAYLOAD_BYTES)
 
 
 class ManagementApi:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, signatures: SignatureCheck | None) -> None:
         self._runtime = runtime
+        self._signatures = signatures
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
-        if self._runtime.require_signature and not _signed(request):
-            # What API Gateway answers a request without SigV4 (boto3 always signs).
-            return _error(Refusal(403, "ForbiddenException", "Missing Authentication Token"))
+        refusal = self._signatures.refusal(request) if self._signatures else None
+        if refusal is not None:
+            log.info("@connections %s refused: %s", request.method, refusal.message)
+            return _error(refusal)
         connection_id = unquote(request.params["connection_id"])  # `=` arrives as %3D
         if request.method == "POST":
             refusal = post_to_connection(self._runtime, connection_id, request.body)
@@ -48,11 +54,6 @@ class ManagementApi:
         if connection is None:
             return _error(gone(connection_id))
         return HttpResponse.json(200, connection.describe(), _request_id())
-
-
-def _signed(request: HttpRequest) -> bool:
-    authorization = request.header("authorization") or ""
-    return authorization.startswith("AWS4-HMAC-SHA256 ") or "X-Amz-Signature=" in request.query
 
 
 def _error(refusal: Refusal) -> HttpResponse:

@@ -22,17 +22,22 @@ def load_handler(spec: str, option: str = "--handler") -> Handler:
         module_name, sep, function_name = spec.rpartition(".")
     if not module_name or not function_name:
         raise HandlerError(f"{option} {spec!r} must look like module:function")
-    # The user's code lives in the folder `serve` runs from (as with `python -m`); a console
-    # script's sys.path starts at its own bin folder instead.
+    # The user's code lives in the folder `serve` runs from; a console script's sys.path starts
+    # at its own bin folder instead. Appended, not put first: a file or folder there named like
+    # an installed package (boto3.py, aws_lambda_powertools/) must not shadow it. (`python -m`
+    # puts the current folder first itself, before any of this code runs.)
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise HandlerError(f"cannot import {module_name!r} for {option} {spec!r}: {exc}") from exc
     handler = getattr(module, function_name, None)
     if handler is None:
-        raise HandlerError(f"module {module_name!r} has no {function_name!r} ({option} {spec!r})")
+        where = getattr(module, "__file__", None) or "a namespace package"
+        raise HandlerError(
+            f"module {module_name!r} ({where}) has no {function_name!r} ({option} {spec!r})"
+        )
     if not callable(handler):
         raise HandlerError(f"{spec!r} is a {type(handler).__name__}, not a function")
     return handler  # type: ignore[no-any-return]

@@ -8,6 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+# A route's cap on request bodies unless it sets its own (the @connections API sets AWS's 128 KB).
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -38,28 +41,76 @@ class HttpResponse:
     def text(cls, status: int, text: str) -> HttpResponse:
         return cls(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
 
+    @classmethod
+    def too_large(cls, limit: int, size: int | None = None) -> HttpResponse:
+        """413 PayloadTooLargeException, as API Gateway answers an oversized @connections post."""
+        message = (
+            f"The payload is {size} bytes; the limit is {limit}"
+            if size is not None
+            else f"The payload is more than {limit} bytes, the limit"
+        )
+        error_type = [("x-amzn-ErrorType", "PayloadTooLargeException")]
+        return cls.json(413, {"message": message}, error_type)
+
 
 RouteHandler = Callable[[HttpRequest], Awaitable[HttpResponse]]
 
 
+@dataclass(frozen=True)
+class Route:
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    handler: RouteHandler
+    # Bodies past this many bytes are refused with 413 before they are read (Content-Length) or
+    # as soon as they grow past it (chunked): the handler never sees them.
+    max_body_bytes: int
+
+
 class Router:
-    """Method and path pattern to handler; issue 8's page at / registers here too."""
+    """Method and path pattern to handler, with each route's cap on request bodies."""
 
     def __init__(self) -> None:
-        self._routes: list[tuple[frozenset[str], re.Pattern[str], RouteHandler]] = []
+        self._routes: list[Route] = []
 
-    def add(self, methods: Iterable[str], pattern: str, handler: RouteHandler) -> None:
-        self._routes.append((frozenset(methods), re.compile(pattern), handler))
+    def add(
+        self,
+        methods: Iterable[str],
+        pattern: str,
+        handler: RouteHandler,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        if max_body_bytes < 0:
+            raise ValueError(f"max_body_bytes must be 0 or more, not {max_body_bytes}")
+        route = Route(frozenset(methods), re.compile(pattern), handler, max_body_bytes)
+        self._routes.append(route)
+
+    def max_body_bytes(self, method: str, path: str) -> int:
+        """The cap on a request's body: its route's; for a method the path's routes do not
+        serve (405), the smallest of theirs; DEFAULT_MAX_BODY_BYTES for a path none serves."""
+        route, others = self._find(method, path)
+        if route is not None:
+            return route.max_body_bytes
+        return min((other.max_body_bytes for other in others), default=DEFAULT_MAX_BODY_BYTES)
 
     async def dispatch(self, request: HttpRequest) -> HttpResponse:
-        allowed: set[str] = set()
-        for methods, pattern, handler in self._routes:
-            match = pattern.fullmatch(request.path)
-            if match is None:
-                continue
-            if request.method in methods:
-                return await handler(replace(request, params=match.groupdict()))
-            allowed |= methods
-        if allowed:
-            return HttpResponse.json(405, {"message": f"Use {', '.join(sorted(allowed))}"})
+        route, others = self._find(request.method, request.path)
+        if route is not None:
+            match = route.pattern.fullmatch(request.path)
+            assert match is not None
+            return await route.handler(replace(request, params=match.groupdict()))
+        if others:
+            allowed = sorted(set().union(*(other.methods for other in others)))
+            return HttpResponse.json(405, {"message": f"Use {', '.join(allowed)}"})
         return HttpResponse.json(404, {"message": f"Nothing is served at {request.path}"})
+
+    def _find(self, method: str, path: str) -> tuple[Route | None, list[Route]]:
+        """The first route for `method` and `path`, else None and the routes for `path`."""
+        others = []
+        for route in self._routes:
+            if route.pattern.fullmatch(path) is None:
+                continue
+            if method in route.methods:
+                return route, []
+            others.append(route)
+        return None, others

@@ -9,17 +9,20 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 import h11
 
+from entrypoints.local_gateway.web.http_body import (
+    declared_length,
+    linger,
+    next_event,
+    read,
+    read_body,
+)
 from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
 
 log = logging.getLogger("local_gateway")
-READ_SIZE = 64 * 1024
-MAX_BODY_BYTES = 8 * 1024 * 1024  # past this a body is not even read: the connection closes
-KEEP_ALIVE_SECONDS = 120.0
 
 # Called with the upgrade request's bytes (as they came, or its head re-serialized by h11),
 # and what followed them.
@@ -34,7 +37,7 @@ async def serve_http(
     on_upgrade: UpgradeHandler,
 ) -> None:
     """Serve requests on one TCP connection until it closes or becomes a WebSocket."""
-    first = await _read(reader)
+    first = await read(reader)
     if not first:
         return
     if _opens_the_stage(first, websocket_path):
@@ -46,7 +49,7 @@ async def serve_http(
     conn.receive_data(first)
     while True:
         try:
-            event = await _next_event(conn, reader)
+            event = await next_event(conn, reader)
         except h11.RemoteProtocolError as exc:
             await _refuse(conn, writer, exc)
             return
@@ -58,64 +61,33 @@ async def serve_http(
         if upgrade and target.path.rstrip("/") == websocket_path:
             await on_upgrade(reader, writer, _upgrade_bytes(conn, event))
             return
-        body = await _read_body(conn, reader)
+        method = event.method.decode("ascii")
+        # Past its route's cap a body is refused unread: at once from its Content-Length, or
+        # as soon as a chunked one grows past the cap. The connection closes after the 413.
+        limit = router.max_body_bytes(method, target.path)
+        declared = declared_length(event)
+        too_large = declared is not None and declared > limit
+        body = None if too_large else await read_body(conn, reader, limit)
+        if body is None:
+            await _send(conn, writer, HttpResponse.too_large(limit, declared), close=True)
+            await linger(reader, writer)
+            return
         request = HttpRequest(
-            method=event.method.decode("ascii"),
+            method=method,
             path=target.path,
             query=target.query,
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers],
-            body=body or b"",
+            body=body,
         )
-        if body is None:
-            too_large = [("x-amzn-ErrorType", "PayloadTooLargeException")]
-            response = HttpResponse.json(413, {"message": "Request body too large"}, too_large)
-        elif upgrade:
+        if upgrade:
             message = f"No WebSocket endpoint at {target.path}: the stage is at {websocket_path}"
             response = HttpResponse.json(404, {"message": message})
         else:
             response = await _answer(router, request)
-        await _send(conn, writer, response, close=body is None)
-        if conn.our_state is h11.MUST_CLOSE or body is None:
+        await _send(conn, writer, response, close=False)
+        if conn.our_state is h11.MUST_CLOSE:
             return
         conn.start_next_cycle()
-
-
-async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
-    while True:
-        event = conn.next_event()
-        if event is not h11.NEED_DATA:
-            return event
-        data = await _read(reader)
-        if data is None:
-            return None
-        conn.receive_data(data)
-
-
-async def _read(reader: asyncio.StreamReader) -> bytes | None:
-    """What came next (b"" at the end of the stream); None once the connection has been idle
-    for KEEP_ALIVE_SECONDS or failed."""
-    try:
-        async with asyncio.timeout(KEEP_ALIVE_SECONDS):
-            return await reader.read(READ_SIZE)
-    except (TimeoutError, ConnectionError):
-        return None
-
-
-async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader) -> bytes | None:
-    """The whole body, or None when it is larger than MAX_BODY_BYTES."""
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        event = await _next_event(conn, reader)
-        if isinstance(event, h11.Data):
-            size += len(event.data)
-            if size > MAX_BODY_BYTES:
-                return None
-            parts.append(bytes(event.data))
-        elif isinstance(event, h11.EndOfMessage):
-            return b"".join(parts)
-        else:
-            raise h11.RemoteProtocolError("the request ended before its body")
 
 
 def _opens_the_stage(data: bytes, websocket_path: str) -> bool:

@@ -9,6 +9,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+from websockets.exceptions import InvalidOrigin
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
@@ -26,14 +27,16 @@ async def serve_websocket(
     runtime: Runtime, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
 ) -> None:
     """Run one upgrade request (`head`: its bytes and any that followed) to its end."""
-    protocol = new_protocol()
+    protocol = new_protocol(runtime.allowed_origins)
     wire = Wire(protocol, writer)
     protocol.receive_data(head)
     request = next((e for e in protocol.events_received() if isinstance(e, Request)), None)
     if request is None:  # the library could not read a handshake; it has queued its answer
         wire.flush()
         return
-    response = protocol.accept(request)
+    response = protocol.accept(request)  # checks Origin: before the authorizer and $connect
+    if isinstance(protocol.handshake_exc, InvalidOrigin):
+        response = _foreign_origin(protocol, request)
     if response.status_code == 101 and runtime.closing:
         response = protocol.reject(http.HTTPStatus.SERVICE_UNAVAILABLE, "Shutting down.\n")
     if response.status_code != 101:
@@ -93,6 +96,15 @@ def _facts(request: Request, writer: asyncio.StreamWriter) -> ConnectionFacts:
         user_agent=request.headers.get("User-Agent"),
         domain_name=request.headers.get("Host", "localhost"),
     )
+
+
+def _foreign_origin(protocol: ServerProtocol, request: Request) -> Response:
+    # A page on another site must not drive a developer's gateway (AWS checks no Origin;
+    # a browser always sends one, CLI tools and SDKs send none).
+    origin = request.headers.get("Origin")
+    log.warning("refused a WebSocket from origin %s (serve --allow-origin lets it in)", origin)
+    text = f"Origin {origin} may not open WebSockets here: serve --allow-origin {origin}\n"
+    return protocol.reject(http.HTTPStatus.FORBIDDEN, text)
 
 
 def _chosen_subprotocol(result: object) -> str | None:

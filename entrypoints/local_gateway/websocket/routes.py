@@ -1,4 +1,10 @@
-"""Route selection with `$request.body.action`, as API Gateway does it."""
+"""Route selection with `$request.body.action`, as API Gateway does it; JSON is read strictly.
+
+Python's `json` accepts NaN, Infinity and -Infinity, which strict JSON (RFC 8259) forbids. AWS
+does not document its parser, but API Gateway runs on the JVM, where Jackson rejects them by
+default (ALLOW_NON_NUMERIC_NUMBERS is off): so a frame that uses them is taken as not JSON and
+goes to $default, whatever its `action` (the most plausible behaviour; unconfirmed by AWS).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from itertools import accumulate
+from typing import Any
 
 DEFAULT_ROUTE = "$default"
 RESERVED_ROUTES = frozenset(("$connect", "$disconnect", DEFAULT_ROUTE))
@@ -35,7 +42,7 @@ class RouteSelector:
         if not self.routes or not body.lstrip().startswith("{") or too_deep(body):
             return DEFAULT_ROUTE
         try:
-            frame = json.loads(body)
+            frame = json.loads(body, parse_constant=_not_json)
         except (ValueError, RecursionError):
             return DEFAULT_ROUTE
         if not isinstance(frame, dict):
@@ -44,6 +51,11 @@ class RouteSelector:
         if isinstance(action, str) and action in self.routes:
             return action
         return DEFAULT_ROUTE
+
+
+def _not_json(constant: str) -> Any:
+    # json calls this for NaN, Infinity and -Infinity only: strict JSON has none of them.
+    raise ValueError(f"{constant} is not JSON")
 
 
 def too_deep(text: str) -> bool:

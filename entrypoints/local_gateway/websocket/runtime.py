@@ -21,11 +21,12 @@ class Runtime:
     registry: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     idle_timeout: float = IDLE_TIMEOUT_SECONDS
     max_duration: float = MAX_CONNECTION_SECONDS
-    # AWS answers unsigned @connections requests 403; boto3 always signs.
-    require_signature: bool = True
     # The $connect authorizer (--authorizer, --auth); None lets every handshake on to $connect.
     authorizer: Authorizer | None = None
     # --drop-disconnect-rate: $disconnect calls to drop, as AWS may (best-effort delivery).
     disconnect_drops: DisconnectDrops = field(default_factory=DisconnectDrops)
+    # The Origin values a WebSocket upgrade may carry (its own page's, --allow-origin's); an
+    # upgrade without Origin (CLI tools, SDKs) always passes, any other gets 403.
+    allowed_origins: tuple[str, ...] = ()
     # Set at shutdown: new handshakes are refused while open sockets are closed.
     closing: bool = False

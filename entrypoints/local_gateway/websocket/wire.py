@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from websockets.frames import CloseCode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from websockets.typing import Origin
 
 from domain.limits import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES
 
@@ -25,9 +27,12 @@ CLOSE_REASONS = {
 }
 
 
-def new_protocol() -> ServerProtocol:
-    # No extensions: API Gateway does not negotiate permessage-deflate.
-    return ServerProtocol(max_size=(MAX_PAYLOAD_BYTES, MAX_FRAME_BYTES))
+def new_protocol(origins: Iterable[str] = ()) -> ServerProtocol:
+    """A server side that accepts requests without Origin, or with one of `origins` (any
+    other gets 403 from `accept`). No extensions: API Gateway does not negotiate
+    permessage-deflate."""
+    accepted: list[Origin | None] = [None, *(Origin(origin) for origin in origins)]
+    return ServerProtocol(origins=accepted, max_size=(MAX_PAYLOAD_BYTES, MAX_FRAME_BYTES))
 
 
 class Wire:
