@@ -94,6 +94,11 @@ def _record(outcome: MessageOutcome, seconds: float) -> dict[str, Any]:
     counts: dict[str, Any] = {"command": outcome.command}
     if outcome.error:
         counts["error"] = outcome.error
+    if outcome.error == "rate_limited":
+        add_metric("MessagesRateLimited", 1)
+    if outcome.closed:
+        counts["closed"] = True
+        add_metric("ConnectionsClosedExpiredToken", 1)
     total = (outcome.broadcast or FanoutResult()) + (outcome.reply or FanoutResult())
     counts.update(
         recipients=total.recipients,

@@ -1,13 +1,14 @@
-"""Message budgets on DynamoDB: each connection's GCRA time (domain/budget.py) in one item of its
-partition (sk "#budget"), moved by conditional writes, never read first.
+"""Message budgets on DynamoDB: each connection's GCRA time (domain/budget.py), `tat` on its own
+record, moved by conditional writes, never read first.
 
 A message within budget is one UpdateItem: `tat = tat + interval`, on the condition that
 now <= tat <= now + tolerance (the connection is busy but within its burst). When that fails,
 the item DynamoDB returns (ReturnValuesOnConditionCheckFailure) tells why: no item, or a tat in
 the past (idle), starts afresh with `tat = now + interval` on the condition that it still is;
 a tat beyond now + tolerance is over budget. Every Lambda instance meters the same item, so
-the budget holds however many instances a flood spreads over. The item expires with the
-connection (TTL) and is deleted with its partition.
+the budget holds however many instances a flood spreads over. On the record, the budget goes
+with it (removal, pruning, TTL); `tat` is in no index, so a write to it writes no index. A
+connection with no record has no budget to spend: its messages are refused.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from adapters.dynamodb import items
 from domain.budget import MessageBudget
 from domain.errors import StoreError
-from domain.limits import MAX_CONNECTION_SECONDS
 from domain.ports import MessageBudgets
 
 if TYPE_CHECKING:
@@ -35,28 +35,28 @@ class DynamoBudgets(MessageBudgets):
         self._table = table_name
 
     def spend(self, connection_id: str, budget: MessageBudget, now: float) -> bool:
-        expires = {":exp": {"N": str(int(now) + MAX_CONNECTION_SECONDS)}}
         for _ in range(_ATTEMPTS):
             busy = self._update(
                 connection_id,
-                "SET tat = tat + :interval, expiresAt = :exp",
+                "SET tat = tat + :interval",
                 "tat BETWEEN :now AND :limit",
                 {
                     ":interval": _n(budget.interval),
                     ":now": _n(now),
                     ":limit": _n(now + budget.tolerance),
-                    **expires,
                 },
             )
             if busy is None:
                 return True
+            if not busy:
+                return False  # no record: nothing to meter against
             if "tat" in busy and float(busy["tat"]["N"]) >= now:
                 return False  # beyond the burst: over budget
             fresh = self._update(
                 connection_id,
-                "SET tat = :start, expiresAt = :exp",
-                "attribute_not_exists(tat) OR tat < :now",
-                {":start": _n(now + budget.interval), ":now": _n(now), **expires},
+                "SET tat = :start",
+                "attribute_exists(connectionId) AND (attribute_not_exists(tat) OR tat < :now)",
+                {":start": _n(now + budget.interval), ":now": _n(now)},
             )
             if fresh is None:
                 return True
@@ -69,7 +69,7 @@ class DynamoBudgets(MessageBudgets):
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=items.key(connection_id, items.BUDGET_SK),
+                Key=items.key(connection_id),
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,

@@ -13,10 +13,9 @@ Item = dict[str, Any]
 
 CONNECTION_SK = "#connection"
 MEMBERSHIP_PREFIX = "room#"
-BUDGET_SK = "#budget"
 ROOM_INDEX = "room-index"
 # A sparse index of connection items alone: its key, `cid`, is on no other item, so the Scan
-# behind a broadcast to everyone reads connections, never memberships, budgets or checkpoints.
+# behind a broadcast to everyone reads connections, never memberships or checkpoints.
 CONNECTIONS_INDEX = "connections-index"
 CONNECTIONS_INDEX_KEY = "cid"
 

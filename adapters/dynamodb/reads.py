@@ -86,7 +86,7 @@ class TableReader:
         return (i for i in ids if i != after)
 
     def partition_keys(self, connection_id: str) -> Iterator[items.Item]:
-        """The keys of every item of one connection (its record, memberships and budget), and
+        """The keys of every item of one connection (its record and memberships), and
         the record's storedAt and connectedAt."""
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,

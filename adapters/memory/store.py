@@ -114,6 +114,8 @@ class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
 
     def spend(self, connection_id: str, budget: MessageBudget, now: float) -> bool:
         with self._lock:
+            if connection_id not in self._connections:
+                return False  # no record: nothing to meter against (as on DynamoDB)
             tat = budget.spend(self._tats.get(connection_id), now)
             if tat is None:
                 return False

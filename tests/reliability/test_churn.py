@@ -58,7 +58,9 @@ class Outcome:
 @pytest.mark.soak
 @pytest.mark.parametrize("store", ["memory", "dynamodb"])
 def test_churn_loses_nothing_and_leaves_no_ghost(tmp_path: Path, store: str) -> None:
-    gateway = start_gateway(tmp_path, "--store", store, handler=APP_HANDLER)
+    # The steady client broadcasts and syncs all along: a budget well above its pace.
+    budget = {"MESSAGE_RATE": "100", "MESSAGE_BURST": "200"}
+    gateway = start_gateway(tmp_path, "--store", store, handler=APP_HANDLER, environment=budget)
     try:
         limit = SECONDS[store] + MARGIN
         outcome = asyncio.run(asyncio.wait_for(scenario(gateway, store), limit))

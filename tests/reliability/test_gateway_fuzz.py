@@ -70,8 +70,12 @@ class Session:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    # One sender sends 150 frames as fast as it can: no message budget (MESSAGE_RATE=0) here,
+    # where frames are what is tried; the flood test tries the budget.
     running = start_gateway(
-        tmp_path_factory.mktemp("fuzz"), handler="entrypoints.aws_lambda:handler"
+        tmp_path_factory.mktemp("fuzz"),
+        handler="entrypoints.aws_lambda:handler",
+        environment={"MESSAGE_RATE": "0"},
     )
     yield running
     assert running.stop() == 0, running.log()[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -24,14 +25,15 @@ def verifier(max_ttl: int = 3600) -> TokenVerifier:
     return token_verifier(AuthSettings(secret=SECRET, max_ttl=max_ttl))
 
 
-def token(**overrides: Any) -> str:
+def token(now: int | None = None, **overrides: Any) -> str:
+    now = NOW if now is None else now
     claims = {
         "sub": "alice",
         "rooms": ["public:*"],
         "iss": "switchboard",
         "aud": "switchboard",
-        "iat": NOW,
-        "exp": NOW + 600,
+        "iat": now,
+        "exp": now + 600,
     } | overrides
     return jwt.encode({k: v for k, v in claims.items() if v is not ABSENT}, SECRET, "HS256")
 
@@ -67,25 +69,27 @@ def test_a_lifetime_of_exactly_the_maximum_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        ({"exp": NOW + 3601}, r"lifetime \(exp - iat\) is 3601 s, longer than the 3600 s"),
-        ({"iat": NOW - 3600, "exp": NOW + 60}, "3660 s, longer than the 3600 s"),
+        (lambda n: {"exp": n + 3601}, r"lifetime \(exp - iat\) is 3601 s, longer than the 3600 s"),
+        (lambda n: {"iat": n - 3600, "exp": n + 60}, "3660 s, longer than the 3600 s"),
         (
-            {"exp": NOW + 20 * 86_400},
+            lambda n: {"exp": n + 20 * 86_400},
             r"is 1728000 s, longer than the 3600 s allowed \(AUTH_MAX_TTL",
         ),
-        ({"iat": NOW + 10, "exp": NOW + 10}, "exp is not after its iat"),
-        ({"iat": NOW + 3000}, "not yet valid"),
-        ({"iat": str(NOW)}, "exp and iat claims must be numbers"),
-        ({"iat": True}, "exp and iat claims must be numbers"),
-        ({"exp": str(NOW + 60)}, "exp and iat claims must be numbers"),
-        ({"exp": float("inf")}, "not valid"),  # PyJWT 2.10 raises OverflowError here
+        (lambda n: {"iat": n + 10, "exp": n + 10}, "exp is not after its iat"),
+        (lambda n: {"iat": n + 3000}, "not yet valid"),
+        (lambda n: {"iat": str(n)}, "exp and iat claims must be numbers"),
+        (lambda n: {"iat": True}, "exp and iat claims must be numbers"),
+        (lambda n: {"exp": str(n + 60)}, "exp and iat claims must be numbers"),
+        (lambda n: {"exp": float("inf")}, "not valid"),  # PyJWT 2.10 raises OverflowError here
     ],
 )
 def test_a_token_living_too_long_or_with_bad_times_is_refused(
-    claims: dict[str, Any], reason: str
+    claims: Callable[[int], dict[str, Any]], reason: str
 ) -> None:
+    # Times from the moment the test runs: under pytest-xdist it may run minutes after import.
+    now = int(time.time())
     with pytest.raises(InvalidToken, match=reason):
-        verifier().verify(token(**claims))
+        verifier().verify(token(now, **claims(now)))
 
 
 def test_a_fractional_exp_expires_at_the_whole_second_before() -> None:
