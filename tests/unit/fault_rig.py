@@ -99,11 +99,13 @@ def rig(
     batch_size: int = 1000,
     seed: int = 0,
     limits: Limits | None = None,
+    establish_grace: float = 0.0,
 ) -> Rig:
     """Without `limits`, messages are not metered (no budgets), as in most examples."""
     store, clock = MemoryStore(), FakeClock()
     publisher = publisher if publisher is not None else FakePublisher()
-    fanout = Fanout(store, publisher, clock, policy, random.Random(seed), batch_size)
+    rng = random.Random(seed)
+    fanout = Fanout(store, publisher, clock, policy, rng, batch_size, establish_grace)
     budgets = store if limits is not None else None
     board = Switchboard(store, fanout, clock, budgets=budgets, limits=limits)
     return Rig(board, store, publisher, clock, fanout)

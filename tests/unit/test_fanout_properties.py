@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import Connection, FanoutResult, PostOutcome
+from entrypoints.composition.settings import Settings
 from tests.doubles import FakeClock, FakePublisher
 
 PAYLOAD = b"payload"
@@ -182,3 +183,41 @@ def test_waits_are_jittered_capped_and_within_the_deadline(
         assert posts <= policy.max_attempts
         assert len(publisher.sent[connection_id]) == (1 if times < posts else 0)
     assert result.recipients == result.delivered + result.failed
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios(), st.data())
+def test_every_recipient_meets_its_fate_under_the_production_settings(
+    scenario: Scenario, data: st.DataObject
+) -> None:
+    """As the handler runs it: the default attempts, backoff, deadline and batch size, and the
+    establish grace on: a gone connection whose record was stored within it is kept."""
+    production = Settings()
+    policy = RetryPolicy(
+        production.max_attempts, production.base_delay, production.max_delay, production.deadline
+    )
+    scenario = replace(scenario, max_attempts=production.max_attempts)
+    young = data.draw(st.sets(st.sampled_from(sorted(scenario.gone)))) if scenario.gone else set()
+    clock, store, publisher = FakeClock(), MemoryStore(), FakePublisher()
+    for connection_id in set(scenario.recipients) | scenario.bystanders:
+        age = 0.0 if connection_id in young else 60.0  # seconds since its record was stored
+        stored_ms = int((clock.now() - age) * 1000)
+        store.add(Connection.open(connection_id, stored_ms, stored_at_ms=stored_ms))
+    publisher.mark_gone(*scenario.gone)
+    for connection_id, script in scenario.scripts.items():
+        publisher.script(connection_id, script)
+    fanout = Fanout(
+        store, publisher, clock, policy, random.Random(0), production.batch_size,
+        production.establish_grace,
+    )  # fmt: skip
+    result = fanout.send(PAYLOAD, scenario.recipients)
+    fate = {cid: scenario.expected(cid) for cid in set(scenario.recipients)}
+    pruned = {cid for cid, (what, _) in fate.items() if what == "pruned"} - young
+    failed = {cid for cid, (what, _) in fate.items() if what == "failed"} | young
+    assert (
+        set(store.connection_ids(clock.now()))
+        == (set(scenario.recipients) | scenario.bystanders) - pruned
+    )
+    assert set(result.failed_ids) == failed
+    assert (result.pruned, result.failed) == (len(pruned), len(failed))
+    assert clock.elapsed() <= production.deadline

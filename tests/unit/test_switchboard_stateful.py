@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from domain.model import FanoutResult, PostOutcome
 from domain.service import MessageOutcome
+from entrypoints.composition.settings import Settings
 
 from .fault_rig import FaultRates, FaultyPublisher, Rig, now_ms, rig
 
@@ -42,12 +43,17 @@ rates = st.builds(
 
 
 class SwitchboardMachine(RuleBasedStateMachine):
-    """The model: which connections exist, their rooms and when they expire."""
+    """The model: which connections exist, their rooms, when they expire and were stored."""
+
+    # The establish grace: 0 here, so that every 410 prunes; the subclass below runs the
+    # production settings, where a 410 within the grace of a record's write does not.
+    GRACE = 0.0
 
     def __init__(self) -> None:
         super().__init__()
         self.rooms: dict[str, set[str]] = {}
         self.expires: dict[str, int] = {}
+        self.stored_ms: dict[str, int] = {}
         self.next_id = 0
         self.r: Rig
         self.publisher: FaultyPublisher
@@ -55,7 +61,7 @@ class SwitchboardMachine(RuleBasedStateMachine):
     @initialize(fault_rates=rates, rng=st.randoms(use_true_random=False), first=st.integers(1, 4))
     def start(self, fault_rates: FaultRates, rng: random.Random, first: int) -> None:
         self.publisher = FaultyPublisher(fault_rates, rng)
-        self.r = rig(self.publisher, seed=rng.randrange(2**32))
+        self.r = rig(self.publisher, seed=rng.randrange(2**32), establish_grace=self.GRACE)
         for _ in range(first):
             self.connect()
 
@@ -98,6 +104,11 @@ class SwitchboardMachine(RuleBasedStateMachine):
         assert all(len(answers) <= MAX_ATTEMPTS for answers in fresh.values())
         pruned = {cid for cid, answers in fresh.items() if PostOutcome.GONE in answers}
         assert not pruned & set(received)
+        # A record stored within the grace is kept on a 410 (counted failed): the fan-out
+        # compares its storedAt with now - grace, in milliseconds, after its retries.
+        cutoff_ms = int((self.r.clock.now() - self.GRACE) * 1000)
+        if self.GRACE > 0:
+            pruned = {cid for cid in pruned if self.stored_ms.get(cid, 0) < cutoff_ms}
         for cid in pruned:
             self.forget(cid)  # the store must have dropped it too: the invariant checks
         return outcome, received, pruned
@@ -105,6 +116,7 @@ class SwitchboardMachine(RuleBasedStateMachine):
     def forget(self, cid: str) -> None:
         self.rooms.pop(cid, None)
         self.expires.pop(cid, None)
+        self.stored_ms.pop(cid, None)
 
     def check_broadcast(
         self,
@@ -147,6 +159,7 @@ class SwitchboardMachine(RuleBasedStateMachine):
         self.next_id += 1
         connection = self.r.board.connect(cid, now_ms(self.r.clock))
         self.rooms[cid], self.expires[cid] = set(), connection.expires_at
+        self.stored_ms[cid] = now_ms(self.r.clock)
 
     @precondition(has_live)
     @rule(index=st.integers(0, 50))
@@ -243,3 +256,16 @@ SwitchboardMachine.TestCase.settings = settings(
     max_examples=200, stateful_step_count=50, deadline=None
 )
 TestSwitchboard = SwitchboardMachine.TestCase
+
+
+class ProductionSettingsMachine(SwitchboardMachine):
+    """The same machine under the production settings: the establish grace on (2 s), and the
+    default batch size (1,000) and retry deadline (10 s), which the rig already uses."""
+
+    GRACE = Settings().establish_grace
+
+
+ProductionSettingsMachine.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=50, deadline=None
+)
+TestSwitchboardProductionSettings = ProductionSettingsMachine.TestCase
