@@ -6,7 +6,7 @@ Long: DynamoDB's specifics (pages, throttles, partial batches) share one call re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,10 +14,13 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 from moto import mock_aws
 
 from adapters.dynamodb.batch import BatchRetry
+from adapters.dynamodb.budgets import DynamoBudgets
 from adapters.dynamodb.store import DynamoStore
+from domain.budget import MessageBudget
 from domain.errors import StoreError
 from domain.model import Connection, Identity
 from infra.tables import create_table_kwargs, ensure_table
@@ -274,3 +277,27 @@ def test_the_schema_reader_tolerates_cloudformation_tags(tmp_path: Path) -> None
     )
     with pytest.raises(ValueError, match=r"Properties.BillingMode uses Fn::If"):
         create_table_kwargs("t", tmp_path / "template.yaml")
+
+
+def test_every_botocore_error_is_a_store_error_saying_what_failed() -> None:
+    """Not only ClientError: a connection that cannot be made (BotoCoreError) too."""
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=1)
+    nowhere = boto3.client(
+        "dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9", config=config,
+        aws_access_key_id="x", aws_secret_access_key="x",
+    )  # fmt: skip
+    store = DynamoStore(nowhere, TABLE)
+    calls: dict[str, Callable[[], object]] = {
+        "add connection": lambda: store.add(Connection.open("a=", T0_MS)),
+        "get connection": lambda: store.get("a="),
+        "remove connection": lambda: store.remove("a="),
+        "join": lambda: store.join("a=", "lobby", 5),
+        "leave": lambda: store.leave("a=", "lobby"),
+        "list connections": lambda: list(store.connection_ids(NOW)),
+        "meter": lambda: DynamoBudgets(nowhere, TABLE).spend("a=", MessageBudget(), NOW),
+    }
+    for what, call in calls.items():
+        with pytest.raises(StoreError, match="DynamoDB could not") as raised:
+            call()
+        assert isinstance(raised.value.__cause__, BotoCoreError), what
+    assert store.prune(["a="], None, 5.0) == set()  # logged, and left for a later prune

@@ -14,16 +14,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from adapters.dynamodb import items
 from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.budgets import DynamoBudgets
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import StoreError
-from domain.model import Connection, FanoutResult
+from domain.model import Audience, Connection, FanoutResult
 from domain.ports import Storage
-from domain.shards import Checkpoint, EveryonePart, RoomPart
+from domain.shards import Checkpoint, Dispatched, EveryonePart, RoomPart
 from infra.tables import ensure_table
-from tests.doubles import StorageParts
+from tests.doubles import FakeClock, StorageParts
+from tests.unit.sharding_rig import World
 from tests.unit.sharding_scenarios import Scenario, check_partition, scenarios
 
 TABLES = itertools.count()
@@ -122,3 +124,29 @@ def test_a_missing_table_is_a_store_error_that_says_what_failed() -> None:
             list(reads.part_ids(EveryonePart(0, 2), 0.0))
         with pytest.raises(StoreError, match="checkpoint of shard 'b/1'"):
             DynamoProgress(client, "nowhere").save("b/1", Checkpoint())
+
+
+def test_shards_are_sized_from_a_sample_not_from_item_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DescribeTable's ItemCount lags by hours and reads 0 on a young table: with 20,000
+    connections behind a 0, a broadcast to everyone still gets shards of about SHARD_SIZE."""
+    connections = 20_000
+    with mock_aws():
+        table = _table(page_limit=None)
+
+        def zero(parsed: dict[str, Any], **_: Any) -> None:
+            parsed["Table"]["ItemCount"] = 0  # as AWS reports a table created hours ago or less
+
+        table.client.meta.events.register("after-call.dynamodb.DescribeTable", zero)
+        assert table.client.describe_table(TableName=table.name)["Table"]["ItemCount"] == 0
+        now_ms = int(NOW * 1000)
+        records = [items.connection_item(Connection.open(f"c{n:05}=", now_ms))
+                   for n in range(connections)]  # fmt: skip
+        for start in range(0, connections, 25):
+            requests = items.put_requests(records[start : start + 25])
+            table.client.batch_write_item(RequestItems={table.name: requests})
+        world = World(storage=table.storage(), clock=FakeClock(NOW))
+        result = world.planner(threshold=2000, shard_size=1000).send(b"x", Audience())
+    assert isinstance(result, Dispatched)
+    assert 17 <= result.shards <= 23  # 20 shards of 1,000, give or take a sample's error
