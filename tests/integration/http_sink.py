@@ -60,6 +60,7 @@ class HttpSink:
         self._secrets = dict(secrets or {})  # access key -> secret, to verify signatures
         self._lock = threading.Lock()
         self._cues: defaultdict[str, list[int]] = defaultdict(list)
+        self._stall_first: dict[str, float] = {}
         self._gone: set[str] = set()
         self._stalls: dict[str, float] = {}
         self.received: list[Received] = []
@@ -104,6 +105,12 @@ class HttpSink:
         with self._lock:
             self._stalls[connection_id] = seconds
 
+    def stall_first(self, connection_id: str, seconds: float) -> None:
+        """The next post to this id is taken (recorded as delivered: the frame is on its way)
+        but answered only after `seconds`; the ones after it are answered at once."""
+        with self._lock:
+            self._stall_first[connection_id] = seconds
+
     def bodies(self, connection_id: str) -> list[bytes]:
         """What the sink accepted (answered 200) for this id, in order."""
         with self._lock:
@@ -135,19 +142,24 @@ class HttpSink:
         body = await request.read()
         with self._lock:
             stall = self._stalls.get(connection_id, 0.0)
+            late = self._stall_first.pop(connection_id, 0.0)
             cues = self._cues.get(connection_id)
             status = 410 if connection_id in self._gone else (cues.pop(0) if cues else 200)
         if len(body) > MAX_PAYLOAD_BYTES:
             status = 413
+        auth = request.headers.get("Authorization")
+        received = Received(
+            connection_id, request.raw_path, body, auth, self._verify(request, body), status
+        )
+        if late:  # taken now, answered too late for the client to know
+            with self._lock:
+                self.received.append(received)
+            await asyncio.sleep(late)
+            return web.Response(status=status)
         if stall:
             await asyncio.sleep(stall)
-        auth = request.headers.get("Authorization")
         with self._lock:
-            self.received.append(
-                Received(
-                    connection_id, request.raw_path, body, auth, self._verify(request, body), status
-                )
-            )
+            self.received.append(received)
         if status == 200:
             return web.Response(status=200)
         kind, message = ERRORS.get(

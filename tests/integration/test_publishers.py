@@ -20,6 +20,7 @@ from botocore.credentials import RefreshableCredentials
 from adapters.apigateway.boto3_publisher import Boto3Publisher, management_client
 from adapters.apigateway.lean_publisher import LeanPublisher
 from adapters.apigateway.sigv4 import BatchSigner
+from adapters.clock import SystemClock
 from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.limits import MAX_PAYLOAD_BYTES
@@ -217,6 +218,26 @@ def test_a_timeout_fails_only_the_slow_id(kind: str) -> None:
             close(publisher)
 
     assert outcomes == {"slow=": PostOutcome.FAILED, "fast=": PostOutcome.DELIVERED}
+
+
+@pytest.mark.parametrize("kind", ["boto3", "lean"])
+def test_a_post_whose_outcome_is_unknown_is_posted_again_so_delivery_is_at_least_once(
+    kind: str,
+) -> None:
+    """A timeout after the request went out: the frame may have reached the client, and the
+    fan-out cannot know, so it posts again. Clients dedupe by the message id (README)."""
+    with HttpSink(secrets={KEY: SECRET}) as sink:
+        sink.stall_first("late=", 3.0)
+        publisher = http_publisher(kind, sink.endpoint, read_timeout=1.0)
+        policy = RetryPolicy(max_attempts=3, base_delay=0.01, deadline=10.0)
+        fanout = Fanout(MemoryStore(), publisher, SystemClock(), policy, batch_size=10)
+        try:
+            result = fanout.send(b"once?", ["late=", "on-time="])
+        finally:
+            close(publisher)
+        late, on_time = sink.bodies("late="), sink.bodies("on-time=")
+    assert (result.delivered, result.failed, result.retries) == (2, 0, 1)
+    assert late == [b"once?", b"once?"] and on_time == [b"once?"]
 
 
 def test_boto3_publisher_logs_an_unexpected_error_with_the_id(
