@@ -237,3 +237,25 @@ def test_an_authorizer_that_cannot_be_imported_stops_the_gateway() -> None:
     )
     assert done.returncode == 1
     assert "cannot import 'no_such_module' for --authorizer" in done.stderr
+
+
+def test_a_message_after_the_token_expired_is_refused_and_the_connection_closed(
+    auth_gateway: Gateway, secret_file: Path
+) -> None:
+    secret = secret_file.read_text().strip()
+    token = mint(secret, "alice", ["public:*"], 2, "switchboard", "switchboard")
+
+    async def scenario() -> tuple[Any, Any, int | None]:
+        async with connect(f"{auth_gateway.ws_url}?token={token}") as ws:
+            await ws.send(json.dumps({"action": "join", "room": "public:x"}))
+            joined = json.loads(await ws.recv())
+            await asyncio.sleep(2.5)  # past the token's exp
+            await ws.send(json.dumps({"action": "join", "room": "public:y"}))
+            refused = json.loads(await ws.recv())
+            await asyncio.wait_for(ws.wait_closed(), 10)  # closed by DELETE @connections
+            return joined, refused, ws.close_code
+
+    joined, refused, code = run(scenario())
+    assert joined == {"type": "joined", "room": "public:x"}
+    assert refused["type"] == "error" and refused["error"] == "token_expired"
+    assert code == 1000  # what API Gateway reports after a DeleteConnection
