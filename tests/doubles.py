@@ -17,6 +17,7 @@ from domain.ports import (
     ConnectionStore,
     MessageBudgets,
     Publisher,
+    RoomLogs,
     ShardProgress,
 )
 
@@ -104,3 +105,4 @@ class StorageParts:
     audience: AudienceReads
     progress: ShardProgress
     budgets: MessageBudgets
+    logs: RoomLogs

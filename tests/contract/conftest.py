@@ -11,10 +11,11 @@ from moto import mock_aws
 from adapters import memory
 from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.budgets import DynamoBudgets
+from adapters.dynamodb.logs import DynamoLogs
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.limits import MAX_CONNECTION_SECONDS
-from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, Storage
+from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, RoomLogs, Storage
 from infra.tables import ensure_table
 from tests.doubles import StorageParts
 
@@ -38,6 +39,7 @@ def _dynamodb() -> Iterator[Storage]:
             audience=DynamoAudience(client, table, page_limit=3),
             progress=DynamoProgress(client, table),
             budgets=DynamoBudgets(client, table),
+            logs=DynamoLogs(client, table),
         )
 
 
@@ -62,3 +64,8 @@ def reads(storage: Storage) -> AudienceReads:
 @pytest.fixture
 def budgets(storage: Storage) -> MessageBudgets:
     return storage.budgets
+
+
+@pytest.fixture
+def logs(storage: Storage) -> RoomLogs:
+    return storage.logs

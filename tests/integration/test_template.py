@@ -15,7 +15,9 @@ from entrypoints.composition.settings import AuthSettings, Settings
 from infra.cfn_yaml import load_template
 from tests.integration.cfn_values import NO_VALUE, Values
 
-ROUTES = {"$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami"}
+ROUTES = {
+    "$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami", "presence"
+}  # fmt: skip
 # What adapters/dynamodb_store and its helpers call, and nothing else.
 STORE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
