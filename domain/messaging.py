@@ -21,6 +21,10 @@ from domain.limits import MAX_PAYLOAD_BYTES
 from domain.model import Audience, FanoutResult
 from domain.ports import RoomLogs
 
+# A room message is measured with the widest seq it could take (the seq is known only once
+# stored), so an envelope that passes here never outgrows the post's limit.
+_WIDEST_SEQ = 2**53
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -57,7 +61,7 @@ class Messaging:
             return frames.message(room, seq, chosen, sender, data)
 
         try:
-            size = len(render(0 if room else None))
+            size = len(render(_WIDEST_SEQ if room else None))
         except UnicodeEncodeError:  # a lone surrogate, legal as a JSON escape ("\ud800")
             text = "The message holds an unpaired surrogate (\\ud800-\\udfff); it is not text."
             return Sent(None, chosen, error="invalid_text", message=text)
