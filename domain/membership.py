@@ -89,7 +89,8 @@ class Membership:
             return FanoutResult()
         most = self._limits.presence_events_max
         try:
-            count, members = self._delivery.store.room_members(room, now, most + 1)
+            # Up to most + 1 members: enough to know the room is too big, without counting it.
+            count, members = self._delivery.store.room_members(room, now, most + 1, exact=False)
         except StoreError:
             return FanoutResult()  # an event is a courtesy: the room's members can still ask
         if count > most:

@@ -63,8 +63,11 @@ class ConnectionStore(Protocol):
         """The live members of a room, reading all pages."""
         ...
 
-    def room_members(self, room: str, now: float, limit: int) -> tuple[int, list[Member]]:
-        """How many live members the room has (exactly), and at most `limit` of them."""
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
+        """How many live members the room has, and at most `limit` of them. The count is exact
+        with `exact`; without, it may stop at `limit` (no reading of a big room's every page)."""
         ...
 
 

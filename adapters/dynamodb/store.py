@@ -97,10 +97,12 @@ class DynamoStore(ConnectionStore):
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_member_ids(room, now), f"list room {room!r}")
 
-    def room_members(self, room: str, now: float, limit: int) -> tuple[int, list[Member]]:
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
         with _errors(f"count the members of room {room!r}"):
-            count = self._reader.count_members(room, now)
             members = self._reader.members(room, now, limit) if limit else []
+            count = self._reader.count_members(room, now) if exact else len(members)
         return count, [Member(cid, sub) for cid, sub in members]
 
     def _record(self, connection_id: str) -> Connection:

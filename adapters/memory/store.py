@@ -90,7 +90,9 @@ class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
             ]
         return iter(members)
 
-    def room_members(self, room: str, now: float, limit: int) -> tuple[int, list[Member]]:
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
         with self._lock:
             live = sorted(
                 (cid, self._connections[cid])

@@ -163,6 +163,23 @@ def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient
     assert {params.get("IndexName") for _, params in calls.made} == {"room-index"}
 
 
+def test_a_presence_event_reads_a_big_room_no_further_than_it_needs(
+    client: DynamoDBClient,
+) -> None:
+    """Whether a room is over PRESENCE_EVENTS_MAX is known from its first max + 1 members: a
+    join to a room of 100,000 must not count them all, as `presence` (exact) does."""
+    store = DynamoStore(client, TABLE, page_limit=7)
+    add_many(store, 30, room="lobby")
+    calls = Calls(client)
+    count, members = store.room_members("lobby", NOW, 5, exact=False)
+    assert (count, len(members)) == (5, 5)
+    assert [params.get("Select") for _, params in calls.made] == [None]  # one page, no COUNT
+    calls.made.clear()
+    count, members = store.room_members("lobby", NOW, 5)
+    assert (count, len(members)) == (30, 5)
+    assert "COUNT" in [params.get("Select") for _, params in calls.made]
+
+
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
 def test_throttled_calls_are_retried_by_botocore(client: DynamoDBClient, code: str) -> None:
     store = DynamoStore(client, TABLE, page_limit=7)
