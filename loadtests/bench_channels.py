@@ -21,6 +21,7 @@ import json
 import statistics
 import subprocess
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,16 +62,15 @@ def until(ws: ClientConnection, kind: str) -> dict[str, object]:
 
 
 def room_messages(server: Server, tag: str) -> list[float]:
-    with open_client(server.url) as sender:
-        others = [open_client(server.url) for _ in range(MEMBERS - 1)]
-        for ws in [sender, *others]:
+    with ExitStack() as stack:
+        members = [stack.enter_context(open_client(server.url)) for _ in range(MEMBERS)]
+        for ws in members:
             ask(ws, action="join", room=tag)
             until(ws, "joined")
+        sender = members[0]
         for n in range(MESSAGES):
             ask(sender, action="sendmessage", room=tag, data=f"message {n}")
             until(sender, "message")
-        for ws in others:
-            ws.close()
     deadline = time.monotonic() + 30
     while True:  # the last invocation's line is written after its posts: wait for it
         lines = [json.loads(x) for x in server.output_lines() if '"invocation"' in x]
@@ -165,11 +165,10 @@ def section(figures: dict[tuple[str, str], Figures], baseline: str, reps: int) -
         "|---|---|---|---|",
     ]
     for store in ("memory", "dynamodb"):
-        after = figures[(store, "channels")]
-        before = figures[(store, "before")]
+        now, then = figures[(store, "channels")], figures[(store, "before")]
         lines.append(
-            f"| {store} | {statistics.median(after.replay_ms):.1f} "
-            f"| {statistics.median(after.join_ms):.1f} | {statistics.median(before.join_ms):.1f} |"
+            f"| {store} | {statistics.median(now.replay_ms):.1f} "
+            f"| {statistics.median(now.join_ms):.1f} | {statistics.median(then.join_ms):.1f} |"
         )
     return "\n".join(lines)
 
