@@ -17,7 +17,7 @@ from adapters.dynamodb.store import DynamoStore
 from domain.limits import MAX_CONNECTION_SECONDS
 from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, RoomLogs, Storage
 from infra.tables import ensure_table
-from tests.doubles import StorageParts
+from tests.doubles import StorageParts, atomic_requests
 
 T0_MS = 1_700_000_000_000
 T0 = T0_MS // 1000
@@ -29,7 +29,7 @@ def _memory() -> Iterator[Storage]:
 
 
 def _dynamodb() -> Iterator[Storage]:
-    with mock_aws():
+    with mock_aws(), atomic_requests():
         client = boto3.client("dynamodb", region_name="us-east-1")
         table = "contract-connections"
         ensure_table(client, table)
