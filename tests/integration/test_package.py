@@ -77,8 +77,9 @@ def test_the_zip_holds_what_the_handlers_import_and_their_wheels_only(package: P
     names = [info.filename for info in infos]
     assert names == sorted(names)
     assert {"entrypoints/aws_lambda.py", "entrypoints/fanout_worker.py",
-            "entrypoints/authorizer.py", "entrypoints/publish_api.py", "domain/service.py", "adapters/dynamodb/store.py",
-            "adapters/apigateway/lean_publisher.py", "adapters/tokens/jwt_tokens.py",
+            "entrypoints/authorizer.py", "entrypoints/publish_api.py", "domain/service.py",
+            "adapters/dynamodb/store.py", "adapters/apigateway/lean_publisher.py",
+            "adapters/tokens/jwt_tokens.py",
             "adapters/sqs/dispatcher.py"} <= set(names)  # fmt: skip
     assert [n for n in names if n.startswith(NEVER_SHIPPED)] == []
     assert [n for n in names if "doubles" in n or "fake" in n.lower()] == []
