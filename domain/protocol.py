@@ -1,6 +1,9 @@
 """The wire protocol: a frame on a route becomes a command, or an error for the sender.
 
-The frames the server sends back are domain/frames.py's.
+The frames the server sends back are domain/frames.py's. A backend's publish body (POST
+/publish) is checked by the same rules as a sendmessage frame (json_object, message_fields).
+
+Long: every command's fields and their checks, in one place.
 """
 
 from __future__ import annotations
@@ -86,20 +89,13 @@ def parse(route_key: str, body: str) -> Command | Invalid:
         if _non_numeric_json(body):
             return Invalid("invalid_frame", f"The frame uses {_NON_NUMERIC}: they are not JSON.")
         return Relay(body)
-    try:
-        frame: Any = json.loads(body, parse_constant=_refuse_constant)
-    except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
-        return Invalid("invalid_frame", f"The {route_key} frame nests JSON too deeply.")
-    except _NonNumericNumber:
-        return Invalid("invalid_frame", f"The {route_key} frame uses {_NON_NUMERIC}: not JSON.")
-    except ValueError:
-        return Invalid("invalid_frame", f"The {route_key} frame is not valid JSON.")
-    if not isinstance(frame, dict):
-        return Invalid("invalid_frame", f"The {route_key} frame must be a JSON object.")
+    frame = json_object(body, f"The {route_key} frame", "invalid_frame")
+    if isinstance(frame, Invalid):
+        return frame
     if route_key == "whoami":
         return WhoAmI()
     if route_key == "sendmessage":
-        return _send_message(frame)
+        return message_fields(frame, "A sendmessage frame")
     room = _room(frame, required=True)
     if isinstance(room, Invalid):
         return room
@@ -135,9 +131,27 @@ def _non_numeric_json(text: str) -> bool:
     return False
 
 
-def _send_message(frame: dict[str, Any]) -> SendMessage | Invalid:
+def json_object(text: str, what: str, code: str) -> dict[str, Any] | Invalid:
+    """`text` as a JSON object (RFC 8259: no NaN or Infinity), or `code` saying why not;
+    `what` names the text in the message ("The join frame", "The body")."""
+    try:
+        value: Any = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
+        return Invalid(code, f"{what} nests JSON too deeply.")
+    except _NonNumericNumber:
+        return Invalid(code, f"{what} uses {_NON_NUMERIC}: not JSON.")
+    except ValueError:
+        return Invalid(code, f"{what} is not valid JSON.")
+    if not isinstance(value, dict):
+        return Invalid(code, f"{what} must be a JSON object.")
+    return value
+
+
+def message_fields(frame: dict[str, Any], what: str) -> SendMessage | Invalid:
+    """A message's fields (data, optional room and id), checked: a sendmessage frame's, and a
+    backend's publish body (`what` names it in the messages)."""
     if "data" not in frame:
-        return Invalid("missing_data", 'A sendmessage frame needs a "data" field.')
+        return Invalid("missing_data", f'{what} needs a "data" field.')
     room = _room(frame, required=False)
     if isinstance(room, Invalid):
         return room

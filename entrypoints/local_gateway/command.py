@@ -19,6 +19,7 @@ from entrypoints.local_gateway.environment import (
     prepare_environment,
     raise_open_files_limit,
 )
+from entrypoints.local_gateway.http_api import publish
 from entrypoints.local_gateway.lambda_runtime import ids
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.fanout_queue import serving_fanout_queue
@@ -122,6 +123,7 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
         None if args.allow_unsigned else SignatureCheck.from_environment(os.environ, region)
     )
     management_api.register(router, runtime, signatures)
+    publish.register(router, invoker, signatures)  # the template's publish HTTP API
     return LocalGateway(runtime, sock, router, page=not args.no_page)
 
 
@@ -135,5 +137,6 @@ async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
         await gateway.start()
         print(f"Switchboard local gateway: {gateway.websocket_url}", flush=True)
         print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
+        print(f"Publish API: http://{gateway.host}:{gateway.port}{publish.PATH}", flush=True)
         await stop.wait()
         await gateway.shutdown()
