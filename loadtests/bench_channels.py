@@ -39,6 +39,7 @@ QUIET = (("MESSAGE_RATE", "0"),)  # the budget is the same in both; left out of 
 @dataclass
 class Figures:
     durations: list[float] = field(default_factory=list)  # handler ms per room message
+    rep_medians: list[float] = field(default_factory=list)
     replay_ms: list[float] = field(default_factory=list)
     join_ms: list[float] = field(default_factory=list)
 
@@ -121,7 +122,9 @@ def run(baseline: Path, reps: int) -> dict[tuple[str, str], Figures]:
             for name, contender in contenders(baseline, store).items():
                 got = figures.setdefault((store, name), Figures())
                 with running(contender) as server:
-                    got.durations += room_messages(server, f"bench{rep}")
+                    durations = room_messages(server, f"bench{rep}")
+                    got.durations += durations
+                    got.rep_medians.append(statistics.median(durations))
                     if name == "channels":
                         replayed, joined = replay(server)
                         got.replay_ms.append(replayed)
@@ -129,7 +132,7 @@ def run(baseline: Path, reps: int) -> dict[tuple[str, str], Figures]:
                     else:
                         with open_client(server.url) as ws:
                             got.join_ms.append(plain_join(ws))
-                print(f"{store} {name} rep {rep + 1}: {statistics.median(got.durations):.2f} ms")
+                print(f"{store} {name} rep {rep + 1}: {got.rep_medians[-1]:.2f} ms")
     return figures
 
 
@@ -141,19 +144,19 @@ def section(figures: dict[tuple[str, str], Figures], baseline: str, reps: int) -
         f"{machine_line()}\n",
         f"Baseline: {baseline}, run alternately with this checkout, a fresh `serve` per rep, "
         f"{reps} reps. Handler time: the handler's own `duration_ms` of each of {MESSAGES} room "
-        f"messages per rep, sent one at a time to a room of {MEMBERS} (MESSAGE_RATE=0: the "
+        f"messages per rep (percentiles over all reps' messages), sent one at a time to a room of {MEMBERS} (MESSAGE_RATE=0: the "
         "budget, the same in both, is left out); DynamoDB is serve's embedded moto (no network "
         "latency: on AWS each extra call adds a round trip of a few ms).\n",
         "| store | handler ms per room message, before: p50 / p90 | channels: p50 / p90 "
-        "| added, p50 | ratio, p50 |",
-        "|---|---|---|---|---|",
+        "| added, p50 | ratio, p50 | ratio per rep (each rep's medians) |",
+        "|---|---|---|---|---|---|",
     ]
     for store in ("memory", "dynamodb"):
         before, after = figures[(store, "before")].durations, figures[(store, "channels")].durations
         b50, a50 = statistics.median(before), statistics.median(after)
         lines.append(
             f"| {store} | {b50:.2f} / {q(before, 90):.2f} | {a50:.2f} / {q(after, 90):.2f} "
-            f"| {a50 - b50:+.2f} | {a50 / b50:.2f}x |"
+            f"| {a50 - b50:+.2f} | {a50 / b50:.2f}x | {per_rep(figures, store)} |"
         )
     lines += [
         "",
@@ -171,6 +174,12 @@ def section(figures: dict[tuple[str, str], Figures], baseline: str, reps: int) -
             f"| {statistics.median(now.join_ms):.1f} | {statistics.median(then.join_ms):.1f} |"
         )
     return "\n".join(lines)
+
+
+def per_rep(figures: dict[tuple[str, str], Figures], store: str) -> str:
+    before, after = figures[(store, "before")], figures[(store, "channels")]
+    ratios = [a / b for a, b in zip(after.rep_medians, before.rep_medians, strict=True)]
+    return ", ".join(f"{r:.2f}x" for r in ratios)
 
 
 def main() -> None:
