@@ -146,7 +146,8 @@ def section(figures: dict[tuple[str, str], Figures], baseline: str, reps: int) -
         f"{reps} reps. Handler time: the handler's own `duration_ms` of each of {MESSAGES} room "
         "messages per rep (percentiles over all reps' messages), sent one at a time to a room "
         f"of {MEMBERS} (MESSAGE_RATE=0: the budget, the same in both, is left out); DynamoDB "
-        "is serve's embedded moto (no network latency: on AWS each extra call adds a round trip of a few ms).\n",
+        "is serve's embedded moto (no network latency: on AWS each extra call adds a round "
+        "trip of a few ms).\n",
         "| store | handler ms per room message, before: p50 / p90 | channels: p50 / p90 "
         "| added, p50 | ratio, p50 | ratio per rep (each rep's medians) |",
         "|---|---|---|---|---|---|",
