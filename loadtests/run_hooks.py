@@ -29,7 +29,7 @@ RUN: dict[str, Any] = {"started": 0.0, "ended": 0.0, "users": 0, "sending": True
 
 def _arguments(parser: Any) -> None:
     add = parser.add_argument
-    add("--room-size", type=int, default=0, help="members per room (chat 10, storm 100, churn 10)")
+    add("--room-size", type=int, default=0, help="members per room (10; storm 100)")
     add("--send-interval", type=float, default=0.0, help="mean s between a sender's messages")
     add("--grace", type=float, default=5.0, help="s to wait for a message before it counts as lost")
     add("--summary-json", default="", help="write sent/expected/received/lost/latency here")
