@@ -41,6 +41,12 @@ def _single_process_only(environment: Environment, **_: Any) -> None:
         raise SystemExit("loadtests/locustfile.py counts lost messages per process: run it alone")
 
 
+def _clock_brought_up_to_date(**_: Any) -> None:
+    # gevent's loop clock was last read before imports that take seconds: -t (which locust
+    # times on that clock) would end the run that much early. Read it afresh before -t starts.
+    gevent.get_hub().loop.update_now()
+
+
 def _started(**_: Any) -> None:
     RUN["started"] = time.monotonic()
 
@@ -79,6 +85,7 @@ def _summarize(environment: Environment, **_: Any) -> None:
 # Registered by plain calls, not decorators: locust's EventHook methods carry no types.
 events.init_command_line_parser.add_listener(_arguments)
 events.init.add_listener(_single_process_only)
+events.init.add_listener(_clock_brought_up_to_date)
 events.test_start.add_listener(_started)
 events.test_stopping.add_listener(_stopping)
 events.test_stop.add_listener(_summarize)
