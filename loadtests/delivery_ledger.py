@@ -1,5 +1,5 @@
 """The delivery ledger: what each room was sent, who was in it when, and what each member got.
-Long (~170 lines): the lost-message rule and the recovery rule (watermark, gaps) in one place.
+Long (~185 lines): the lost-message rule and the recovery rule (watermark, gaps) in one place.
 
 Pure bookkeeping (no I/O, no gevent), so the rules are unit-tested on their own. A delivery is
 counted by the message's id (the sender's, carried back in the envelope), so a message the

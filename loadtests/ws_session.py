@@ -1,6 +1,6 @@
 """One WebSocket connection under locust: connect, join (or rejoin with since), send, leave or
-drop, and a receiving greenlet that sorts the server's frames (envelopes, joined, errors).
-Long (~230 lines): one locust user's whole life on a socket, recovery included.
+drop, and a receiving greenlet that hands the server's frames to its Inbox (ws_inbox.py).
+Long (~190 lines): one locust user's whole life on a socket, recovery included.
 
 websocket-client does the framing; locust's gevent monkey-patching makes its blocking socket
 calls cooperative, so every connection's receiver is one greenlet. Everything measured goes
@@ -13,22 +13,16 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 import gevent
 import websocket
 from delivery_ledger import Ledger, Membership
 from gevent.event import AsyncResult
+from ws_inbox import Inbox, Report, SessionError
 
 ACK_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
-# (name, response time in ms, response length, exception or None)
-Report = Callable[[str, float, int, BaseException | None], None]
-
-
-class SessionError(Exception):
-    """A connection, join, send or frame that went wrong; its text says which and why."""
 
 
 class Session:
@@ -49,12 +43,8 @@ class Session:
         self.url = url
         self.sender_id = sender_id
         self.grace_s = grace_s
-        self.member = member
+        self._inbox = Inbox(ledger, report, member)
         self._keep_member = keep_member
-        self._since: int | None = None
-        self._replaying: tuple[int, int] | None = None  # (since, seq) of a recovered rejoin
-        self._early: list[tuple[str, int | None, float]] = []  # envelopes before the first ack
-        self._started = 0.0
         self._ledger = ledger
         self._report = report
         self._ws: websocket.WebSocket | None = None
@@ -63,11 +53,15 @@ class Session:
         self._closing = False
 
     @property
+    def member(self) -> Membership | None:
+        return self._inbox.member
+
+    @property
     def open(self) -> bool:
         return self._ws is not None and self._receiver is not None and not self._receiver.dead
 
     def connect(self) -> bool:
-        self._started = started = time.perf_counter()
+        self._inbox.started = started = time.perf_counter()
         try:
             self._ws = websocket.create_connection(self.url, timeout=CONNECT_TIMEOUT_S)
         except (OSError, websocket.WebSocketException) as exc:
@@ -81,7 +75,7 @@ class Session:
         """join; with `since` (a rejoin), the messages after it are replayed. The membership
         starts when the ack arrives (see _joined): the store has it by then."""
         started = time.perf_counter()
-        self._since = since
+        self._inbox.since = since
         frame: dict[str, Any] = {"action": "join", "room": room}
         if since is not None:
             frame["since"] = since
@@ -174,57 +168,13 @@ class Session:
                 self._dropped(SessionError(f"receive: {exc!r}"))
 
     def _on_frame(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            frame = None
-        kind = frame.get("type") if isinstance(frame, dict) else None
-        if not isinstance(frame, dict):
-            self._report("frame", 0, len(text), SessionError("a frame that is not a JSON object"))
-        elif kind == "message":
-            self._on_message(frame, len(text))
-        elif kind in ("joined", "left"):
-            if kind == "joined":
-                self._joined(frame)
-            if self._pending is not None:
-                self._pending.set(frame)
-        elif kind == "error" or (kind is None and "message" in frame):
-            # Ours ({"type":"error",...}) or API Gateway's ({"message":"Forbidden",...}).
-            problem = SessionError(f"error frame: {frame.get('error') or frame.get('message')}")
-            self._report("error frame", 0, len(text), problem)
-            self._ledger.error("error frame")
-            if self._pending is not None:
-                self._pending.set_exception(problem)
-
-    def _on_message(self, frame: dict[str, Any], length: int) -> None:
-        msg_id, seq, data = str(frame.get("id")), frame.get("seq"), frame.get("data")
-        seq = seq if isinstance(seq, int) else None
-        sent_ms = data.get("ts") if isinstance(data, dict) else None
-        latency = time.time() * 1000 - float(sent_ms) if sent_ms is not None else 0.0
-        if self.member is None:  # before the first join's ack: sorted out once it comes
-            self._early.append((msg_id, seq, latency))
+        answer = self._inbox.take(text)
+        if self._pending is None or answer is None:
             return
-        window = self._replaying
-        replayed = window is not None and seq is not None and window[0] < seq <= window[1]
-        self._ledger.delivered(self.member, msg_id, seq, latency, replayed)
-        self._report("replay" if replayed else "deliver", latency, length, None)
-
-    def _joined(self, frame: dict[str, Any]) -> None:
-        seq = frame.get("seq")
-        seq = seq if isinstance(seq, int) else 0
-        if self.member is None:
-            self.member = self._ledger.joined(str(frame.get("room")), time.monotonic(), seq)
-            early, self._early = self._early, []
-            for msg_id, msg_seq, latency in early:
-                if msg_seq is not None and msg_seq > seq:  # the room's, after the join
-                    self._ledger.delivered(self.member, msg_id, msg_seq, latency)
-        elif self._since is not None:  # a rejoin: from connect to the ack, the outage's cost
-            recovered = frame.get("recovered") is True
-            if recovered:
-                self._replaying = (self._since, seq)
-            ms = _ms_since(self._started)
-            self._ledger.rejoined(self.member, self._since, seq, recovered, ms)
-            self._report("rejoin" if recovered else "rejoin (not recovered)", ms, 0, None)
+        if isinstance(answer, SessionError):
+            self._pending.set_exception(answer)
+        else:
+            self._pending.set(answer)
 
     def _dropped(self, exc: SessionError) -> None:
         if self.member is not None and not self._keep_member:
