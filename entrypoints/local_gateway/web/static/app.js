@@ -65,17 +65,17 @@
         : `ws://127.0.0.1:8080/${stage}`;
     }
     ui.url.value = url;
-    if (params.has("token")) {
-      ui.token.value = params.get("token");
-      params.delete("token"); // nor in the address bar: it is a credential
-      const rest = params.toString();
-      try {
-        history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : "") + location.hash);
-      } catch {
-        // a file:// page may refuse; the token is still kept out of the page itself
-      }
+    ui.token.value = params.get("token") ?? "";
+    const inUrl = takeTokenFromUrl();
+    if (!params.has("token") && !inUrl) return;
+    params.delete("token"); // nor in the address bar: it is a credential
+    if (inUrl) params.set("url", ui.url.value);
+    const rest = params.toString();
+    try {
+      history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : "") + location.hash);
+    } catch {
+      // a file:// page may refuse; the token is still kept out of the page itself
     }
-    takeTokenFromUrl();
   }
 
   // A ?token= typed into the URL goes to the (hidden) token field: the page never shows it.
@@ -83,12 +83,13 @@
     try {
       const url = new URL(ui.url.value.trim());
       const token = url.searchParams.get("token");
-      if (token === null) return;
+      if (token === null) return false;
       url.searchParams.delete("token");
       ui.token.value = token;
       ui.url.value = url.toString().replace(/\?$/, "");
+      return true;
     } catch {
-      // not a URL: connect() says so
+      return false; // not a URL: connect() says so
     }
   }
 
@@ -238,6 +239,7 @@
 
   // Shows the held messages that come next, in seq order; a gap left open starts its clock.
   function release(name, room) {
+    const waiting = room.gap !== null;
     let moved = false;
     while (room.held.has(room.last + 1)) {
       room.last += 1;
@@ -249,6 +251,7 @@
     if (room.held.size > 0 && room.gap === null) {
       room.gap = { asked: false, timer: setTimeout(() => gapTimedOut(name), GAP_WAIT_MS) };
     }
+    if (moved || waiting !== (room.gap !== null)) render(); // the room's "waiting for" hint
   }
 
   function gapTimedOut(name) {
@@ -260,6 +263,7 @@
       room.gap.timer = setTimeout(() => gapTimedOut(name), GAP_WAIT_MS);
       room.since = room.last;
       send({ action: "join", room: name, since: room.last });
+      render();
       return;
     }
     const next = Math.min(...room.held.keys());
@@ -376,9 +380,11 @@
     event.preventDefault();
     const name = ui.room.value.trim();
     if (!name || !isOpen()) return;
-    if (!state.rooms.has(name)) state.rooms.set(name, newRoom()); // listed once "joined"
-    send({ action: "join", room: name });
     ui.room.value = "";
+    const known = state.rooms.get(name);
+    if (known && known.status !== "joining") return; // in it: a join again would reset its seq
+    if (!known) state.rooms.set(name, newRoom()); // listed once "joined"
+    send({ action: "join", room: name });
   }
 
   function leaveRoom(name) {
@@ -417,6 +423,12 @@
     }
     if (room.status !== "joined") {
       item.append(el("span", { className: "hint", textContent: "rejoining…" }));
+    } else if (room.gap) {
+      const next = `message ${room.last + 1}…`;
+      item.append(el("span", {
+        className: "hint", "data-testid": "room-gap",
+        textContent: room.gap.asked ? `asking for ${next}` : `waiting for ${next}`,
+      }));
     }
     const leave = el("button", { type: "button", textContent: "Leave", "data-testid": "leave" });
     leave.setAttribute("aria-label", `Leave ${name}`);
