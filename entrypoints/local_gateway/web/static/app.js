@@ -36,6 +36,7 @@
     connectionId: null,
     mine: new Set(), // every connection id this page had: its replayed messages are "you" too
     seen: new Set(), // ids of messages to everyone (or to rooms not joined here) already shown
+    targets: null, // the rooms the "To" list offers, as last built
   };
 
   function newRoom() {
@@ -251,7 +252,8 @@
     if (room.held.size > 0 && room.gap === null) {
       room.gap = { asked: false, timer: setTimeout(() => gapTimedOut(name), GAP_WAIT_MS) };
     }
-    if (moved || waiting !== (room.gap !== null)) render(); // the room's "waiting for" hint
+    // The room's "waiting for N" hint changes; no render for the usual message, in order.
+    if (waiting !== (room.gap !== null) || (moved && room.gap !== null)) render();
   }
 
   function gapTimedOut(name) {
@@ -269,8 +271,7 @@
     const next = Math.min(...room.held.keys());
     addNotice("closed", `${numbers(room.last + 1, next - 1)} of #${name} never arrived`);
     room.last = next - 1;
-    endGap(room);
-    release(name, room);
+    release(name, room); // which ends this gap
   }
 
   function endGap(room) {
@@ -398,13 +399,16 @@
     const listed = [...state.rooms].filter(([, room]) => room.status !== "joining");
     ui.rooms.replaceChildren(...listed.map(([name, room]) => roomItem(name, room)));
     ui.noRooms.hidden = listed.length > 0;
-    const chosen = ui.target.value;
     const joined = listed.filter(([, room]) => room.status === "joined").map(([name]) => name);
-    ui.target.replaceChildren(
-      el("option", { value: "", textContent: "Everyone" }),
-      ...joined.map((name) => el("option", { value: name, textContent: `Room ${name}` })),
-    );
-    ui.target.value = joined.includes(chosen) ? chosen : "";
+    if (joined.join("\n") !== state.targets) { // rebuilt only when it changes: it may be open
+      state.targets = joined.join("\n");
+      const chosen = ui.target.value;
+      ui.target.replaceChildren(
+        el("option", { value: "", textContent: "Everyone" }),
+        ...joined.map((name) => el("option", { value: name, textContent: `Room ${name}` })),
+      );
+      ui.target.value = joined.includes(chosen) ? chosen : "";
+    }
     const open = isOpen();
     for (const button of [...ui.sendForm.elements, ...ui.joinForm.elements]) {
       if (button.tagName === "BUTTON") button.disabled = !open;
