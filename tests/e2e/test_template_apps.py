@@ -14,6 +14,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.gateway_process import ROOT, Gateway, start_gateway
@@ -113,3 +114,51 @@ def test_a_bad_template_gets_one_clear_error(
 ) -> None:
     error = bad_app(tmp_path, edit, replacement)
     assert re.search(expected, error), error
+
+
+@pytest.fixture(scope="module")
+def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    template = str(APPS / "echo_cfn" / "template.json")
+    gateway = start_gateway(tmp_path_factory.mktemp("echo"), "--template", template, handler=None)
+    yield gateway
+    assert gateway.stop() == 0, gateway.log()[-3000:]
+
+
+def test_a_route_response_sends_the_body_back_and_a_one_way_route_nothing(echo: Gateway) -> None:
+    with connect(echo.ws_url) as ws:
+        ws.send(json.dumps({"action": "ping"}))  # a route without a route response
+        ws.send("hello")  # $default, which has one
+        assert ws.recv(timeout=20) == "echo: hello"  # the first frame back: ping sent nothing
+
+
+def test_connect_picks_the_subprotocol_or_none(echo: Gateway) -> None:
+    with connect(echo.ws_url, subprotocols=["other", "echo.v1"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "echo.v1"
+    # $connect named none of those offered: the handshake completes with no subprotocol (no
+    # Sec-WebSocket-Protocol in the answer), which a browser that asked for one then fails.
+    with connect(echo.ws_url, subprotocols=["other"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol is None
+        assert ws.response is not None
+        assert "Sec-WebSocket-Protocol" not in ws.response.headers
+
+
+@pytest.fixture(scope="module")
+def authorized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    template = str(APPS / "authorized_sam" / "template.yaml")
+    workdir = tmp_path_factory.mktemp("authorized")
+    gateway = start_gateway(workdir, "--template", template, handler=None)
+    yield gateway
+    assert gateway.stop() == 0, gateway.log()[-3000:]
+
+
+@pytest.mark.parametrize("query", ["", "?token=wrong"])
+def test_the_template_s_authorizer_refuses_with_401(authorized: Gateway, query: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(authorized.ws_url + query).close()
+    assert refused.value.response.status_code == 401
+
+
+def test_the_template_s_authorizer_context_reaches_the_routes(authorized: Gateway) -> None:
+    with connect(authorized.ws_url + "?token=open-sesame") as ws:
+        ws.send(json.dumps({"action": "who"}))
+        assert json.loads(ws.recv(timeout=20)) == {"user": "alice"}

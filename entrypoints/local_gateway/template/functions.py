@@ -32,7 +32,12 @@ _INHERITED = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR")
 
 
 class FunctionError(RuntimeError):
-    """An invocation failed: the handler raised, timed out, or its sandbox died."""
+    """An invocation failed: the handler raised (the message is its errorMessage, as Lambda
+    reports it: "Unauthorized" from an authorizer means 401), timed out, or its sandbox died."""
+
+    def __init__(self, message: str, error_type: str = "Sandbox") -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 class Sandbox:
@@ -74,9 +79,9 @@ class Sandbox:
         self._process.stdin.write(json.dumps({"event": event, "context": fields}) + "\n")
         self._process.stdin.flush()
         answer = self._answer(self.function.timeout, context.aws_request_id)
-        if "error" in answer:
+        if "error" in answer:  # its traceback is on the console already, from the sandbox
             error = answer["error"]
-            raise FunctionError(f"{error['errorType']}: {error['errorMessage']}")
+            raise FunctionError(str(error["errorMessage"]), str(error["errorType"]))
         return answer["result"]
 
     def _answer(self, timeout: float, request: str) -> dict[str, Any]:

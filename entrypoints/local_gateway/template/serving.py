@@ -121,7 +121,7 @@ def _gateway(
     authorizer = None
     if app.authorizer:
         arn = method_arn(region, stage.api_id, stage.name)
-        authorizer = Authorizer(functions[app.authorizer], invoker, arn)
+        authorizer = Authorizer(functions[app.authorizer], invoker, arn, app.identity_sources)
     custom = [route for route in app.routes if route not in RESERVED_ROUTES]
     runtime = Runtime(
         stage=stage,
