@@ -1,6 +1,8 @@
 """The template's functions, each in processes of its own (sandbox.py), called from the
 gateway's worker threads like any handler: `Sandboxes(function)(event, context)`.
 
+Long: one sandbox's process, the pool of a function's sandboxes, and their environment.
+
 A sandbox runs one invocation at a time, as Lambda's do; a function whose sandboxes are all
 busy starts another (a cold start), up to `most`. A call past the function's Timeout ends its
 sandbox (Lambda's "Task timed out") and raises, so API Gateway's answer is the integration's
