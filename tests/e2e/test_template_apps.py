@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -182,11 +181,12 @@ def test_a_queue_feeds_its_worker_and_a_failing_message_goes_to_the_dead_letters
                 aws_access_key_id="local", aws_secret_access_key="local",
             )  # fmt: skip
             url = sqs.get_queue_url(QueueName="queued-dead-letters")["QueueUrl"]
-            deadline, dead = time.monotonic() + 30, list[dict[str, Any]]()
+            deadline, dead = time.monotonic() + 30, ""
             while not dead:  # failed twice (maxReceiveCount 2), 1 s visibility timeout each
                 assert time.monotonic() < deadline, gateway.log()[-3000:]
-                dead = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
-            assert json.loads(dead[0]["Body"])["data"] == "poison"
+                got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+                dead = got[0]["Body"] if got else ""
+            assert json.loads(dead)["data"] == "poison"
         assert "ValueError: cannot work on poison" in gateway.log()
     finally:
         assert gateway.stop() == 0, gateway.log()[-3000:]
