@@ -173,10 +173,16 @@ class Sandboxes:
 
 
 def function_environment(
-    function: Function, region: str, local: Mapping[str, str], inherited: Mapping[str, str]
+    function: Function,
+    region: str,
+    local: Mapping[str, str],
+    inherited: Mapping[str, str],
+    hosts: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """What the function's process sees: serve's PATH and locale, what Lambda sets, the local
-    endpoints and credentials (`local`), then the template's Variables, which win."""
+    endpoints and credentials (`local`), then the template's Variables, which win. `hosts` maps
+    an AWS host in those (the API's own `{api}.execute-api.{region}.amazonaws.com`) to the
+    local one, so an endpoint the template builds for the function reaches serve."""
     environment = {name: inherited[name] for name in _INHERITED if name in inherited}
     environment.update(
         AWS_REGION=region,
@@ -190,5 +196,8 @@ def function_environment(
         PYTHONUNBUFFERED="1",
         **local,
     )
-    environment.update(function.environment)
+    for name, value in function.environment.items():
+        for host, here in (hosts or {}).items():
+            value = value.replace(host, here)
+        environment[name] = value
     return environment

@@ -95,8 +95,11 @@ def template_gateway(
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
         }
+        hosts = {f"{api_id}.execute-api.{region}.amazonaws.com": domain}
         functions = {
-            name: Sandboxes(function, function_environment(function, region, local, os.environ))
+            name: Sandboxes(
+                function, function_environment(function, region, local, os.environ, hosts)
+            )
             for name, function in app.functions.items()
         }
         for function in functions.values():
