@@ -162,3 +162,31 @@ def test_the_template_s_authorizer_context_reaches_the_routes(authorized: Gatewa
     with connect(authorized.ws_url + "?token=open-sesame") as ws:
         ws.send(json.dumps({"action": "who"}))
         assert json.loads(ws.recv(timeout=20)) == {"user": "alice"}
+
+
+def test_a_queue_feeds_its_worker_and_a_failing_message_goes_to_the_dead_letters(
+    tmp_path: Path,
+) -> None:
+    template = str(APPS / "queue_sam" / "template.yaml")
+    gateway = start_gateway(tmp_path, "--template", template, handler=None)
+    try:
+        with connect(gateway.ws_url) as ws:
+            ws.send(json.dumps({"action": "sendmessage", "data": "poison"}))
+            ws.send(json.dumps({"action": "sendmessage", "data": "hello"}))
+            assert ws.recv(timeout=20) == "processed: hello"  # the worker, fed by SQS, answered
+            endpoint = re.search(r"embedded moto DynamoDB at (\S+)", gateway.log())
+            assert endpoint, gateway.log()
+            sqs = boto3.client(
+                "sqs", endpoint_url=endpoint[1], region_name="us-east-1",
+                aws_access_key_id="local", aws_secret_access_key="local",
+            )  # fmt: skip
+            url = sqs.get_queue_url(QueueName="queued-dead-letters")["QueueUrl"]
+            deadline, dead = time.monotonic() + 30, ""
+            while not dead:  # failed twice (maxReceiveCount 2), 1 s visibility timeout each
+                assert time.monotonic() < deadline, gateway.log()[-3000:]
+                got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+                dead = got[0]["Body"] if got else ""
+            assert json.loads(dead)["data"] == "poison"
+        assert "ValueError: cannot work on poison" in gateway.log()
+    finally:
+        assert gateway.stop() == 0, gateway.log()[-3000:]

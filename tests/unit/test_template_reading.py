@@ -3,11 +3,13 @@ route selection expression a template names, and SAM expanded by aws-sam-transla
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from entrypoints.local_gateway.template.app import build_app
+from entrypoints.local_gateway.template.functions import function_environment
 from entrypoints.local_gateway.template.intrinsics import Resolver, Unresolvable
 from entrypoints.local_gateway.template.reading import TemplateError, read_template
 from entrypoints.local_gateway.websocket.routes import RouteSelector
@@ -90,3 +92,22 @@ def test_a_file_that_is_not_a_template_is_refused(tmp_path: Path) -> None:
     path.write_text("just: text\n")
     with pytest.raises(TemplateError, match="no Resources"):
         read_template(path, "us-east-1")
+
+
+def test_a_function_sees_its_variables_the_local_services_and_nothing_of_serve_s() -> None:
+    template = read_template(APPS / "chat_sam" / "template.yaml", "us-east-1")
+    app = build_app(template, "us-east-1", "abc123", "127.0.0.1:4443")
+    function = replace(
+        app.functions["SendMessageFunction"],
+        environment={"ENDPOINT": "https://abc123.execute-api.us-east-1.amazonaws.com/Prod"},
+    )
+    local = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}
+    serve_s = {"PATH": "/bin", "CONNECTIONS_TABLE": "switchboard-connections", "STORE": "memory"}
+    hosts = {"abc123.execute-api.us-east-1.amazonaws.com": "127.0.0.1:4443"}
+    environment = function_environment(function, "us-east-1", local, serve_s, hosts)
+    assert environment["ENDPOINT"] == "https://127.0.0.1:4443/Prod"  # the API's, made local
+    assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:9"
+    assert environment["AWS_LAMBDA_FUNCTION_NAME"] == "local-SendMessageFunction"
+    assert environment["LAMBDA_TASK_ROOT"].endswith("sendmessage")
+    assert environment["PATH"] == "/bin"
+    assert "CONNECTIONS_TABLE" not in environment and "STORE" not in environment

@@ -14,6 +14,7 @@ from typing import Any
 
 from entrypoints.local_gateway.template import names
 from entrypoints.local_gateway.template.intrinsics import Resolver, Unresolvable
+from entrypoints.local_gateway.template.queues import Consumer, Queue, read_consumers, read_queues
 from entrypoints.local_gateway.template.reading import Template, TemplateError
 
 LAMBDA_DEFAULT_TIMEOUT = 3.0  # seconds, when a function names none
@@ -31,8 +32,6 @@ _REASONS = {
     "AWS::IAM::Policy": "IAM is not enforced locally",
     "AWS::IAM::ManagedPolicy": "IAM is not enforced locally",
     "AWS::Lambda::Permission": "API Gateway calls the functions without a permission locally",
-    "AWS::SQS::Queue": "SQS queues are not served yet",
-    "AWS::Lambda::EventSourceMapping": "event sources are not served yet",
     "AWS::Logs::LogGroup": "logs go to the console",
 }
 
@@ -60,12 +59,16 @@ class App:
     functions: dict[str, Function]
     tables: list[dict[str, Any]]  # each table's properties, resolved
     not_served: list[str] = field(default_factory=list)
+    queues: list[Queue] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
 
 
-def build_app(template: Template, region: str, api_id: str, domain: str) -> App:
+def build_app(
+    template: Template, region: str, api_id: str, domain: str, sqs_endpoint: str = ""
+) -> App:
     resources = template.resources
     parameters = names.parameter_values(template.parameters)
-    resolver = names.resolver(resources, parameters, region, api_id, domain)
+    resolver = names.resolver(resources, parameters, region, api_id, domain, sqs_endpoint)
     api = _websocket_api(resources)
     not_served: list[str] = []
     stage, routes, two_way = "", {}, set()
@@ -95,7 +98,16 @@ def build_app(template: Template, region: str, api_id: str, domain: str) -> App:
             not_served.append(_line(name, kind, "only one WebSocket API is served"))
         elif kind not in _FOLDED and kind not in _SERVED:
             not_served.append(_line(name, kind, _REASONS.get(kind, "not reproduced locally")))
-    used = {*routes.values(), *([authorizer] if authorizer else [])}
+    queues = read_queues(resolver, resources)
+    consumers, ignored = read_consumers(
+        resolver, resources, queues, _function_lookup(resolver, resources)
+    )
+    not_served += ignored
+    used = {
+        *routes.values(),
+        *([authorizer] if authorizer else []),
+        *(c.function for c in consumers),
+    }
     functions = {f: _function(resolver, f, resources, template.code) for f in sorted(used)}
     for name in sorted(_by_type(resources, "AWS::Lambda::Function").keys() - used):
         not_served.append(_line(name, "AWS::Lambda::Function", "no route or authorizer calls it"))
@@ -105,11 +117,23 @@ def build_app(template: Template, region: str, api_id: str, domain: str) -> App:
     selection = str(_value(resolver, api, api_properties, "RouteSelectionExpression"))
     return App(
         api_id, stage or "dev", selection, routes, frozenset(two_way), authorizer,
-        sources, functions, tables, not_served,
+        sources, functions, tables, not_served, queues, consumers,
     )  # fmt: skip
 
 
-_SERVED = {"AWS::ApiGatewayV2::Api", "AWS::Lambda::Function", "AWS::DynamoDB::Table"}
+_SERVED = {
+    "AWS::ApiGatewayV2::Api", "AWS::Lambda::Function", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
+    "AWS::Lambda::EventSourceMapping",
+}  # fmt: skip
+
+
+def _function_lookup(resolver: Resolver, resources: Mapping[str, Any]) -> Any:
+    """A function's logical id from its name or ARN (an event source mapping's FunctionName)."""
+    known = {}
+    for name in _by_type(resources, "AWS::Lambda::Function"):
+        known[resolver.ref(name)] = name
+        known[resolver.attribute(name, "Arn")] = name
+    return known.get
 
 
 def _websocket_api(resources: Mapping[str, Mapping[str, Any]]) -> str:

@@ -1,6 +1,8 @@
 """The template's functions, each in processes of its own (sandbox.py), called from the
 gateway's worker threads like any handler: `Sandboxes(function)(event, context)`.
 
+Long: one sandbox's process, the pool of a function's sandboxes, and their environment.
+
 A sandbox runs one invocation at a time, as Lambda's do; a function whose sandboxes are all
 busy starts another (a cold start), up to `most`. A call past the function's Timeout ends its
 sandbox (Lambda's "Task timed out") and raises, so API Gateway's answer is the integration's
@@ -171,10 +173,16 @@ class Sandboxes:
 
 
 def function_environment(
-    function: Function, region: str, local: Mapping[str, str], inherited: Mapping[str, str]
+    function: Function,
+    region: str,
+    local: Mapping[str, str],
+    inherited: Mapping[str, str],
+    hosts: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """What the function's process sees: serve's PATH and locale, what Lambda sets, the local
-    endpoints and credentials (`local`), then the template's Variables, which win."""
+    endpoints and credentials (`local`), then the template's Variables, which win. `hosts` maps
+    an AWS host in those (the API's own `{api}.execute-api.{region}.amazonaws.com`) to the
+    local one, so an endpoint the template builds for the function reaches serve."""
     environment = {name: inherited[name] for name in _INHERITED if name in inherited}
     environment.update(
         AWS_REGION=region,
@@ -188,5 +196,8 @@ def function_environment(
         PYTHONUNBUFFERED="1",
         **local,
     )
-    environment.update(function.environment)
+    for name, value in function.environment.items():
+        for host, here in (hosts or {}).items():
+            value = value.replace(host, here)
+        environment[name] = value
     return environment

@@ -40,6 +40,7 @@ def resolver(
     region: str,
     api_id: str,
     domain: str,
+    sqs_endpoint: str = "http://127.0.0.1",
 ) -> Resolver:
     """Every resource's Ref and attributes, from its physical name (which may itself Ref a
     parameter: resolved with the parameters first)."""
@@ -62,6 +63,14 @@ def resolver(
             refs[name] = api_id
             attributes[(name, "ApiId")] = api_id
             attributes[(name, "ApiEndpoint")] = f"wss://{domain}"
+        elif kind == "AWS::SQS::Queue":
+            queue = physical(early, name, properties, "QueueName")
+            if properties.get("FifoQueue") in (True, "true") and not queue.endswith(".fifo"):
+                queue += ".fifo"
+            refs[name] = f"{sqs_endpoint}/{ACCOUNT_ID}/{queue}"
+            attributes[(name, "Arn")] = f"arn:aws:sqs:{arn}:{queue}"
+            attributes[(name, "QueueName")] = queue
+            attributes[(name, "QueueUrl")] = refs[name]
         elif kind == "AWS::IAM::Role":
             role = physical(early, name, properties, "RoleName")
             refs[name] = role
