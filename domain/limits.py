@@ -1,5 +1,5 @@
-"""API Gateway's WebSocket quotas, each defined here once: the domain keeps to them, and the
-local gateway (entrypoints/local_gateway) enforces them as AWS does."""
+"""API Gateway's quotas, each defined here once: the domain keeps to them, and the local gateway
+(entrypoints/local_gateway) enforces them as AWS does."""
 
 # A message (and an @connections payload): 128 KB; larger ones are refused.
 MAX_PAYLOAD_BYTES = 128 * 1024
@@ -11,3 +11,6 @@ MAX_CONNECTION_SECONDS = 2 * 60 * 60
 IDLE_TIMEOUT_SECONDS = 10 * 60
 # An integration (the handler) has 29 seconds to answer.
 INTEGRATION_TIMEOUT_SECONDS = 29
+# An HTTP API request's body (POST /publish): 10 MB; API Gateway answers 413 above it. A publish
+# is a message, so the handler holds its body and its envelope to MAX_PAYLOAD_BYTES as well.
+MAX_HTTP_API_BODY_BYTES = 10 * 1024 * 1024

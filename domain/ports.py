@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from domain.model import Connection, Grant, PostOutcome
 
 if TYPE_CHECKING:  # imported by the code that uses them, when it does
     from domain.budget import MessageBudget
+    from domain.frames import Member
+    from domain.history import Appended, HistoryPolicy
     from domain.shards import Checkpoint, Cursor, Part, ShardTask
 
 
@@ -23,8 +25,9 @@ class ConnectionStore(Protocol):
         """The connection's record, or None when there is none."""
         ...
 
-    def remove(self, connection_id: str) -> bool:
-        """Delete the connection and every membership it has; True if it existed.
+    def remove(self, connection_id: str) -> Connection | None:
+        """Delete the connection and every membership it has; its record, or None if it had
+        none.
 
         Raises StoreError when the removal could not be completed.
         """
@@ -60,6 +63,13 @@ class ConnectionStore(Protocol):
         """The live members of a room, reading all pages."""
         ...
 
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
+        """How many live members the room has, and at most `limit` of them. The count is exact
+        with `exact`; without, it may stop at `limit` (no reading of a big room's every page)."""
+        ...
+
 
 class AudienceReads(Protocol):
     """The reads that split a broadcast's audience into parts, and let a worker resume one."""
@@ -75,6 +85,37 @@ class AudienceReads(Protocol):
 
         A RoomPart's ids ascend, so a read of a whole room can also plan its ranges.
         """
+        ...
+
+
+class RoomLogs(Protocol):
+    """Each room's counter and history (domain/history.py)."""
+
+    def append(
+        self,
+        room: str,
+        sender: str,
+        message_id: str,
+        render: Callable[[int], bytes],
+        keep: HistoryPolicy,
+        now: float,
+        deduplicate: bool = True,
+    ) -> Appended:
+        """Give the message the room's next seq and keep `render(seq)`, its envelope.
+
+        With `deduplicate`, the same `message_id` from the same `sender` within `keep.ttl` is
+        kept once: the second append returns the first one's seq, duplicate=True, and
+        renders nothing. Raises StoreError when the message could not be stored.
+        """
+        ...
+
+    def last_seq(self, room: str) -> int:
+        """The room's latest seq; 0 for a room never used."""
+        ...
+
+    def replay(self, room: str, after: int, keep: HistoryPolicy, now: float) -> list[bytes] | None:
+        """The envelopes of the messages after `after`, in seq order; None when the history no
+        longer holds `after + 1` (trimmed, or expired at `now`), or `after` is past the last."""
         ...
 
 
@@ -169,3 +210,6 @@ class Storage(Protocol):
 
     @property
     def budgets(self) -> MessageBudgets: ...
+
+    @property
+    def logs(self) -> RoomLogs: ...

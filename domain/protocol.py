@@ -1,16 +1,23 @@
-"""The wire protocol: a frame on a route becomes a command, or an error for the sender."""
+"""The wire protocol: a frame on a route becomes a command, or an error for the sender.
+
+The frames the server sends back are domain/frames.py's. A backend's publish body (POST
+/publish) is checked by the same rules as a sendmessage frame (json_object, message_fields).
+
+Long: every command's fields and their checks, in one place.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from domain.rooms import ROOM_PATTERN
+
 DEFAULT_ROUTE = "$default"
 # The custom routes our API declares (infra/template.yaml routes them by $request.body.action).
-ROUTES = ("sendmessage", "join", "leave", "whoami")
-ROOM_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+ROUTES = ("sendmessage", "join", "leave", "whoami", "presence")
+MAX_ID_LENGTH = 64
 # What a client wrote, in JSON's words rather than Python's.
 _JSON_TYPES = {
     bool: "a boolean",
@@ -30,17 +37,20 @@ class Relay:
 
 @dataclass(frozen=True)
 class SendMessage:
-    """sendmessage: `data` as text, to a room's members or to everyone."""
+    """sendmessage: `data` (any JSON value) to a room's members, or to everyone, in an envelope;
+    `message_id` the sender's own id for it, if it gave one."""
 
-    data: str
+    data: Any
     room: str | None = None
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Join:
-    """join: membership of a room, for the sender."""
+    """join: membership of a room; with `since`, the messages after that seq replayed."""
 
     room: str
+    since: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,13 @@ class WhoAmI:
 
 
 @dataclass(frozen=True)
+class Presence:
+    """presence: who is in a room, to the sender."""
+
+    room: str
+
+
+@dataclass(frozen=True)
 class Invalid:
     """A known action with bad fields: answered to the sender alone, nothing changes."""
 
@@ -63,7 +80,7 @@ class Invalid:
     message: str
 
 
-Command = Relay | SendMessage | Join | Leave | WhoAmI
+Command = Relay | SendMessage | Join | Leave | WhoAmI | Presence
 
 
 def parse(route_key: str, body: str) -> Command | Invalid:
@@ -72,25 +89,21 @@ def parse(route_key: str, body: str) -> Command | Invalid:
         if _non_numeric_json(body):
             return Invalid("invalid_frame", f"The frame uses {_NON_NUMERIC}: they are not JSON.")
         return Relay(body)
-    try:
-        frame: Any = json.loads(body, parse_constant=_refuse_constant)
-    except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
-        return Invalid("invalid_frame", f"The {route_key} frame nests JSON too deeply.")
-    except _NonNumericNumber:
-        return Invalid("invalid_frame", f"The {route_key} frame uses {_NON_NUMERIC}: not JSON.")
-    except ValueError:
-        return Invalid("invalid_frame", f"The {route_key} frame is not valid JSON.")
-    if not isinstance(frame, dict):
-        return Invalid("invalid_frame", f"The {route_key} frame must be a JSON object.")
+    frame = json_object(body, f"The {route_key} frame", "invalid_frame")
+    if isinstance(frame, Invalid):
+        return frame
     if route_key == "whoami":
         return WhoAmI()
     if route_key == "sendmessage":
-        return _send_message(frame)
+        return message_fields(frame, "A sendmessage frame")
     room = _room(frame, required=True)
     if isinstance(room, Invalid):
         return room
     assert room is not None
-    return Join(room) if route_key == "join" else Leave(room)
+    if route_key == "join":
+        since = _since(frame)
+        return since if isinstance(since, Invalid) else Join(room, since)
+    return Presence(room) if route_key == "presence" else Leave(room)
 
 
 _NON_NUMERIC = "NaN, Infinity or -Infinity"
@@ -118,19 +131,49 @@ def _non_numeric_json(text: str) -> bool:
     return False
 
 
-def _send_message(frame: dict[str, Any]) -> SendMessage | Invalid:
+def json_object(text: str, what: str, code: str) -> dict[str, Any] | Invalid:
+    """`text` as a JSON object (RFC 8259: no NaN or Infinity), or `code` saying why not;
+    `what` names the text in the message ("The join frame", "The body")."""
+    try:
+        value: Any = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:  # deeper than the parser's stack allows; a frame may be 128 KB
+        return Invalid(code, f"{what} nests JSON too deeply.")
+    except _NonNumericNumber:
+        return Invalid(code, f"{what} uses {_NON_NUMERIC}: not JSON.")
+    except ValueError:
+        return Invalid(code, f"{what} is not valid JSON.")
+    if not isinstance(value, dict):
+        return Invalid(code, f"{what} must be a JSON object.")
+    return value
+
+
+def message_fields(frame: dict[str, Any], what: str) -> SendMessage | Invalid:
+    """A message's fields (data, optional room and id), checked: a sendmessage frame's, and a
+    backend's publish body (`what` names it in the messages)."""
     if "data" not in frame:
-        return Invalid("missing_data", 'A sendmessage frame needs a "data" field.')
+        return Invalid("missing_data", f'{what} needs a "data" field.')
     room = _room(frame, required=False)
     if isinstance(room, Invalid):
         return room
-    data = frame["data"]
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    return SendMessage(text, room)
+    message_id = frame.get("id")
+    if message_id is not None and not (
+        isinstance(message_id, str) and 1 <= len(message_id) <= MAX_ID_LENGTH
+    ):
+        return Invalid("invalid_id", f'"id" must be a string of 1 to {MAX_ID_LENGTH} characters.')
+    return SendMessage(frame["data"], room, message_id)
+
+
+def _since(frame: dict[str, Any]) -> int | Invalid | None:
+    since = frame.get("since")
+    if since is None:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        return Invalid("invalid_since", '"since" must be a whole number of 0 or more (a seq).')
+    return since
 
 
 def _room(frame: dict[str, Any], required: bool) -> str | Invalid | None:
-    if "room" not in frame:
+    if "room" not in frame or (frame["room"] is None and not required):
         if required:
             return Invalid("missing_room", 'This action needs a "room" field.')
         return None
@@ -144,23 +187,3 @@ def _room(frame: dict[str, Any], required: bool) -> str | Invalid | None:
             '"room" must be 1 to 128 characters of letters, digits, "_", ".", ":" or "-".',
         )
     return room
-
-
-def joined(room: str) -> bytes:
-    return _frame({"type": "joined", "room": room})
-
-
-def left(room: str) -> bytes:
-    return _frame({"type": "left", "room": room})
-
-
-def whoami(connection_id: str) -> bytes:
-    return _frame({"type": "whoami", "connectionId": connection_id})
-
-
-def error(code: str, message: str) -> bytes:
-    return _frame({"type": "error", "error": code, "message": message})
-
-
-def _frame(value: dict[str, str]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 
 from domain.model import Identity
+
+# A room's name: 1-128 characters of letters, digits, "_", ".", ":" and "-".
+ROOM_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+
+
+USER_ROOM_PREFIX = "user:"
+
+
+def user_room(sub: str) -> str | None:
+    """The room every connection of user `sub` is in from $connect (None when `sub` cannot be
+    part of a room name)."""
+    room = USER_ROOM_PREFIX + sub
+    return room if ROOM_PATTERN.fullmatch(room) else None
+
+
+def is_user_room(room: str) -> bool:
+    return room.startswith(USER_ROOM_PREFIX)
 
 
 def may_enter(identity: Identity | None, room: str) -> bool:

@@ -1,53 +1,40 @@
-"""Use cases: connect, disconnect, and a message on a route (the protocol)."""
+"""The use cases: connect, disconnect, a message on a route (the protocol), and a publish from a
+backend; the rules a connection keeps to come first (domain/outcomes.py's Limits)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from domain import protocol
-from domain.budget import MessageBudget
-from domain.errors import DispatchError, StoreError, TooManyRooms, UnknownConnection
+from domain import frames, protocol
+from domain.delivery import Delivery
+from domain.errors import StoreError
 from domain.fanout import Fanout
+from domain.frames import Member
 from domain.limits import MAX_PAYLOAD_BYTES
+from domain.membership import Membership
+from domain.messaging import Messaging, Sent
 from domain.model import EVERYONE, Audience, Connection, FanoutResult, Identity
-from domain.ports import Clock, ConnectionStore, MessageBudgets
-from domain.rooms import may_enter
+from domain.outcomes import Limits, MessageOutcome, Published
+from domain.ports import Clock, ConnectionStore, MessageBudgets, RoomLogs
+from domain.rooms import may_enter, user_room
 
-if TYPE_CHECKING:  # imported by the composition root when it shards, not by every cold start
+if TYPE_CHECKING:
     from domain.shard_plan import ShardedFanout
-    from domain.shards import Dispatched
 
 log = logging.getLogger(__name__)
+__all__ = ["Limits", "MessageOutcome", "Published", "Switchboard"]
 
 
-@dataclass(frozen=True)
-class MessageOutcome:
-    """What a message did: the command it was, and the fan-out(s) it caused."""
-
-    command: str
-    broadcast: FanoutResult | None = None
-    reply: FanoutResult | None = None
-    error: str | None = None
-    sharded: Dispatched | None = None  # a broadcast handed to fan-out workers
-    closed: bool = False  # the connection was closed (its token had expired)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one connection may do: rooms at once, and messages (its budget)."""
-
-    max_rooms: int = 100
-    budget: MessageBudget = field(default_factory=MessageBudget)
-
-    def __post_init__(self) -> None:
-        if self.max_rooms < 1:
-            raise ValueError(f"max_rooms must be at least 1, not {self.max_rooms}")
+def _new_message_id() -> str:
+    return uuid.uuid4().hex
 
 
 class Switchboard:
-    """The application: every route's use case, over a store and a fan-out."""
+    """The application: every route's use case, over a store, its rooms' logs and a fan-out."""
 
     def __init__(
         self,
@@ -57,35 +44,42 @@ class Switchboard:
         sharding: ShardedFanout | None = None,
         budgets: MessageBudgets | None = None,
         limits: Limits | None = None,
+        logs: RoomLogs | None = None,
+        new_id: Callable[[], str] = _new_message_id,
     ) -> None:
         self._store = store
-        self._fanout = fanout
         self._clock = clock
-        # Without it, every broadcast is posted in-process, whatever its audience's size.
-        self._sharding = sharding
         self._limits = limits or Limits()
         # Without budgets (or with a rate of 0), messages are not metered.
         self._budgets = budgets if self._limits.budget.enabled else None
+        self._delivery = Delivery(store, fanout, clock, sharding)
+        self._messaging = Messaging(self._delivery, logs, self._limits.history, new_id)
+        self._membership = Membership(self._delivery, logs, self._limits)
 
     def connect(
         self, connection_id: str, connected_at_ms: int, identity: Identity | None = None
     ) -> Connection:
+        """Store the connection; one with a `sub` is in its user's room, `user:{sub}`, from now
+        until it closes, so a publish to that room reaches every tab and device of the user."""
         stored_at_ms = int(self._clock.now() * 1000)
         connection = Connection.open(connection_id, connected_at_ms, identity, stored_at_ms)
+        own = user_room(identity.principal) if identity and identity.principal else None
+        if own is not None:
+            connection = replace(connection, rooms=frozenset({own}))
         self._store.add(connection)
         return connection
 
     def disconnect(self, connection_id: str) -> bool:
-        return self._store.remove(connection_id)
+        """Remove the connection; each room it was in hears that it left."""
+        removed = self._store.remove(connection_id)
+        if removed is None:
+            return False
+        self._membership.left_all(removed)
+        return True
 
     def broadcast(self, payload: bytes, audience: Audience = EVERYONE) -> FanoutResult:
         """Post to the whole audience in-process (the sharded path is on_message's)."""
-        now = self._clock.now()
-        if audience.room is None:
-            recipients = self._store.connection_ids(now)
-        else:
-            recipients = self._store.room_member_ids(audience.room, now)
-        return self._fanout.send(payload, recipients)
+        return self._delivery.everyone_or_room(payload, audience)
 
     def on_message(
         self, connection_id: str, route_key: str, body: str, identity: Identity | None = None
@@ -96,40 +90,77 @@ class Switchboard:
             return self._expired(connection_id)
         if self._budgets is not None and not self._within_budget(connection_id, now):
             message = "Too many messages: this one was dropped. Slow down and send it again."
-            return self._refuse(connection_id, "rate_limited", "rate_limited", message)
+            return self._delivery.refuse(connection_id, "rate_limited", "rate_limited", message)
         command = protocol.parse(route_key, body)
+        refuse = self._delivery.refuse
         match command:
             case protocol.Invalid(code, message):
-                return self._refuse(connection_id, "invalid", code, message)
+                return refuse(connection_id, "invalid", code, message)
             case protocol.Relay(text):
                 if not _may_broadcast(identity):
-                    return self._refuse(connection_id, "relay", *_no_broadcast())
-                return self._broadcast("relay", connection_id, text, EVERYONE)
-            case protocol.SendMessage(data, room):
+                    return refuse(connection_id, "relay", *_no_broadcast())
+                return self._relay(connection_id, text)
+            case protocol.SendMessage(data, room, message_id):
                 if room is None and not _may_broadcast(identity):
-                    return self._refuse(connection_id, "sendmessage", *_no_broadcast())
+                    return refuse(connection_id, "sendmessage", *_no_broadcast())
                 if room is not None and not may_enter(identity, room):
-                    return self._refuse(connection_id, "sendmessage", *_forbidden(room))
-                return self._broadcast("sendmessage", connection_id, data, Audience(room))
-            case protocol.Join(room):
+                    return refuse(connection_id, "sendmessage", *_forbidden(room))
+                sender = Member(connection_id, identity.principal if identity else None)
+                sent = self._messaging.send(room, data, message_id, sender, connection_id)
+                return self._outcome("sendmessage", connection_id, sent)
+            case protocol.Join(room, since):
                 if not may_enter(identity, room):
-                    return self._refuse(connection_id, "join", *_forbidden(room))
-                return self._membership("join", connection_id, room)
+                    return refuse(connection_id, "join", *_forbidden(room))
+                return self._membership.join(connection_id, room, since)
             case protocol.Leave(room):
-                return self._membership("leave", connection_id, room)
+                return self._membership.leave(connection_id, room)
+            case protocol.Presence(room):
+                return self._membership.presence(connection_id, room, identity)
             case protocol.WhoAmI():
-                reply = self._reply(connection_id, protocol.whoami(connection_id))
+                reply = self._delivery.reply(connection_id, frames.whoami(connection_id))
                 return MessageOutcome("whoami", reply=reply)
+
+    def publish(
+        self, room: str | None, data: Any, message_id: str | None, publisher: str
+    ) -> Published:
+        """A message from a backend (POST /publish), to a room or to everyone: the same
+        envelope, order and history as a member's, from no connection (`from` is null).
+        `publisher` names the backend for deduplication (its IAM principal, say)."""
+        sent = self._messaging.send(room, data, message_id, None, f"publisher:{publisher}")
+        if sent.error:
+            failed = Published(room, None, sent.message_id, 0)
+            return replace(failed, error=sent.error, message=sent.message)
+        result = sent.result
+        sharded = not isinstance(result, FanoutResult)  # handed to fan-out workers
+        recipients = result.seen if sharded else result.recipients
+        return Published(room, sent.seq, sent.message_id, recipients, sent.duplicate, sharded)
+
+    def _relay(self, connection_id: str, text: str) -> MessageOutcome:
+        try:
+            payload = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate, legal as a JSON escape ("\ud800")
+            message = "The message holds an unpaired surrogate (\\ud800-\\udfff); it is not text."
+            return self._delivery.refuse(connection_id, "relay", "invalid_text", message)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."
+            return self._delivery.refuse(connection_id, "relay", "payload_too_large", message)
+        sent = self._messaging.deliver(payload, EVERYONE)
+        return self._outcome("relay", connection_id, sent)
+
+    def _outcome(self, name: str, connection_id: str, sent: Sent) -> MessageOutcome:
+        if sent.error:
+            return self._delivery.refuse(connection_id, name, sent.error, sent.message)
+        if isinstance(sent.result, FanoutResult):
+            return MessageOutcome(name, broadcast=sent.result)
+        return MessageOutcome(name, sharded=sent.result)
 
     def _expired(self, connection_id: str) -> MessageOutcome:
         """Tell the sender its token expired, then close its connection (DELETE @connections):
         a connection outlives its token only until its next message."""
         message = "Your token has expired: this connection is closed. Reconnect with a new one."
-        outcome = self._refuse(connection_id, "expired", "token_expired", message)
-        self._fanout.disconnect(connection_id)
-        return MessageOutcome(
-            outcome.command, reply=outcome.reply, error=outcome.error, closed=True
-        )
+        outcome = self._delivery.refuse(connection_id, "expired", "token_expired", message)
+        self._delivery.fanout.disconnect(connection_id)
+        return replace(outcome, closed=True)
 
     def _within_budget(self, connection_id: str, now: float) -> bool:
         assert self._budgets is not None
@@ -139,53 +170,6 @@ class Switchboard:
             # The meter is down, not the messages: let them through rather than drop every one.
             log.exception("could not meter a message of %s; let through", connection_id)
             return True
-
-    def _broadcast(self, name: str, sender: str, text: str, audience: Audience) -> MessageOutcome:
-        try:
-            payload = text.encode()
-        except UnicodeEncodeError:  # a lone surrogate, legal as a JSON escape ("\ud800")
-            message = "The message holds an unpaired surrogate (\\ud800-\\udfff); it is not text."
-            return self._refuse(sender, name, "invalid_text", message)
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            message = f"The message is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}."
-            return self._refuse(sender, name, "payload_too_large", message)
-        if self._sharding is None:
-            return MessageOutcome(name, broadcast=self.broadcast(payload, audience))
-        try:
-            sent = self._sharding.send(payload, audience)
-        except DispatchError as error:
-            message = (
-                f"Only part of the audience will get the message: {error.sent} of "
-                f"{error.sent + error.failed} shards were queued. Sending it again may "
-                "deliver it twice to some."
-            )
-            return self._refuse(sender, name, "broadcast_incomplete", message)
-        if isinstance(sent, FanoutResult):  # small enough to post in-process
-            return MessageOutcome(name, broadcast=sent)
-        return MessageOutcome(name, sharded=sent)
-
-    def _membership(self, name: str, connection_id: str, room: str) -> MessageOutcome:
-        try:
-            if name == "join":
-                self._store.join(connection_id, room, self._limits.max_rooms)
-                frame = protocol.joined(room)
-            else:
-                self._store.leave(connection_id, room)
-                frame = protocol.left(room)
-        except UnknownConnection:
-            message = "This connection has no record (it may have expired); reconnect."
-            return self._refuse(connection_id, name, "unknown_connection", message)
-        except TooManyRooms as error:
-            message = f"This connection is in {error.limit} rooms, the most it may be in."
-            return self._refuse(connection_id, name, "too_many_rooms", message)
-        return MessageOutcome(name, reply=self._reply(connection_id, frame))
-
-    def _refuse(self, connection_id: str, name: str, code: str, message: str) -> MessageOutcome:
-        reply = self._reply(connection_id, protocol.error(code, message))
-        return MessageOutcome(name, reply=reply, error=code)
-
-    def _reply(self, connection_id: str, frame: bytes) -> FanoutResult:
-        return self._fanout.send(frame, [connection_id])
 
 
 def _may_broadcast(identity: Identity | None) -> bool:

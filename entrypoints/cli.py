@@ -16,6 +16,7 @@ COMMANDS = {
     "destroy": "infra.commands.destroy",
     "loadtest": "entrypoints.commands.loadtest",
     "token": "entrypoints.commands.token",
+    "publish": "entrypoints.commands.publish",
 }
 
 

@@ -2,8 +2,10 @@
 
 Each scenario runs at the user count given (the most this machine held without errors or lost
 messages: find it with shorter runs first), against a local gateway the command starts.
+Recovery has a section of its own (rejoins, replays, what could not be recovered):
 
     .venv/bin/python loadtests/bench_locust.py --duration 60s --chat 250 --storm 400 --churn 300
+    .venv/bin/python loadtests/bench_locust.py --duration 30s --recovery 150
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from results import machine_line, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Load tests (locust)"
+RECOVERY_TITLE = "Recovery"
 SCENARIOS = ("chat", "storm", "churn")
 
 
@@ -52,17 +55,67 @@ def row(summary: dict[str, object]) -> str:
     )
 
 
+def _ms(figures: object) -> str:
+    assert isinstance(figures, dict)
+    return " / ".join(
+        "-" if figures[p] is None else f"{figures[p]:.0f}" for p in ("p50", "p95", "p99")
+    )
+
+
+def recovery_section(summary: dict[str, object], duration: str, spawn_rate: int, note: str) -> str:
+    rejoins = summary["rejoins"]
+    assert isinstance(rejoins, dict)
+    return "\n".join(
+        [
+            machine_line(),
+            "",
+            "`switchboard loadtest --scenario recovery` against the local gateway it starts",
+            f"(memory store, loopback), locust single-process on the same machine, {spawn_rate}",
+            "users/s. Rooms of 10, everyone sends every 1-3 s; after 3-8 s online a member's",
+            "socket drops without a close frame, stays away 0.5-3 s while the room sends on, then",
+            "reconnects and joins with since = the highest seq up to which it has everything.",
+            "Rejoin: connect to joined. Lost: sent to the room from the member's first join to the",
+            "end of sending (away time included), received neither live nor in a replay within",
+            "5 s of the end; unrecoverable: in the gap of a joined with recovered:false.",
+            "Reproduce:",
+            f"`.venv/bin/python loadtests/bench_locust.py --duration {duration} "
+            f"--spawn-rate {spawn_rate} --recovery {summary['users']}`.",
+            "",
+            "| users | s | sent/s | delivered/s | latency p50 / p95 / p99 ms "
+            "| rejoins (recovered / not) | rejoin p50 / p95 / p99 ms | replayed | duplicates "
+            "| unrecoverable | errors | lost |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            f"| {summary['users']} | {summary['seconds']:.0f} | {summary['sent_per_s']} | "
+            f"{summary['received_per_s']} | {_ms(summary['latency_ms'])} | "
+            f"{rejoins['recovered']} / {rejoins['not_recovered']} | {_ms(summary['rejoin_ms'])} | "
+            f"{summary['replayed']} | {summary['duplicates']} | {summary['unrecoverable']} | "
+            f"{summary['errors']} | {summary['lost']} |",
+            "",
+            f"sent {summary['sent']}, expected deliveries {summary['expected']}, received "
+            f"{summary['received']} (live and replayed, duplicates included).",
+            *(["", note] if note else []),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="60s")
     parser.add_argument("--spawn-rate", type=int, default=100)
     parser.add_argument("--note", default="", help="a line for under the table (e.g. the ceiling)")
-    for scenario in SCENARIOS:
+    for scenario in (*SCENARIOS, "recovery"):
         parser.add_argument(f"--{scenario}", type=int, metavar="USERS", help=f"{scenario} users")
     args = parser.parse_args()
     chosen = [(s, getattr(args, s)) for s in SCENARIOS if getattr(args, s)]
+    if not chosen and not args.recovery:
+        parser.error("give at least one of --chat, --storm, --churn, --recovery with a user count")
+    if args.recovery:
+        summary = run_scenario("recovery", args.recovery, args.duration, args.spawn_rate)
+        section = recovery_section(summary, args.duration, args.spawn_rate, args.note)
+        write_section(RECOVERY_TITLE, section)
+        print(section)
     if not chosen:
-        parser.error("give at least one of --chat, --storm, --churn with a user count")
+        return
     rows = [row(run_scenario(s, users, args.duration, args.spawn_rate)) for s, users in chosen]
     body = "\n".join(
         [

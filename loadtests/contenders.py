@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,11 +35,14 @@ class Contender:
     inprocess: bool = False
     args: tuple[str, ...] = ()  # more `serve` options
     env: tuple[tuple[str, str], ...] = ()  # more environment for `serve`
+    root: Path = ROOT  # the source tree to run (another checkout: a baseline, side by side)
 
     def command(self) -> list[str]:
         if self.publisher is None:
             return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
-        serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--store", "memory"]
+        serve = ["-m", "entrypoints.cli", "serve", "--port", "0"]
+        if "--store" not in self.args:
+            serve += ["--store", "memory"]
         flags = [] if self.inprocess else ["--no-inprocess"]
         return [PYTHON, *serve, "--no-page", *flags, *self.args]
 
@@ -75,7 +76,11 @@ class Server:
 
     url: str
     pid: int
-    log: Path
+    log: Path  # stderr: the gateway's lines
+    output: Path  # stdout: the handlers' JSON log lines
+
+    def output_lines(self) -> list[str]:
+        return self.output.read_text(errors="replace").splitlines()
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the whole process (every thread)."""
@@ -91,43 +96,38 @@ class Server:
 
 @contextmanager
 def running(contender: Contender) -> Iterator[Server]:
-    """Start the contender on a free loopback port; stop it (SIGTERM, then SIGKILL) after."""
-    with tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log") as log:
+    """Start the contender on a free loopback port; stop it (SIGTERM, then SIGKILL) after.
+    Its output goes to files, not pipes: `serve` logs every call, and nobody reads a pipe."""
+    with (
+        tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log") as log,
+        tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".out") as output,
+    ):
+        environment = contender.environment()
+        if contender.root != ROOT:  # the other checkout's modules first, its folder the cwd
+            environment["PYTHONPATH"] = str(contender.root)
         process = subprocess.Popen(
             contender.command(),
-            cwd=ROOT,
-            env=contender.environment(),
+            cwd=contender.root,
+            env=environment,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,  # a file, not a pipe: `serve` logs every call, and nobody reads a pipe
+            stdout=output,
+            stderr=log,
             text=True,
         )
         try:
-            url = _wait_for_url(process, Path(log.name))
-            yield Server(url, process.pid, Path(log.name))
+            url = _wait_for_url(process, Path(output.name), Path(log.name))
+            yield Server(url, process.pid, Path(log.name), Path(output.name))
         finally:
             _stop(process)
 
 
-def _wait_for_url(process: subprocess.Popen[str], log: Path) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-
-    def pump() -> None:  # a thread, so the wait below can time out
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+def _wait_for_url(process: subprocess.Popen[str], output: Path, log: Path) -> str:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        for word in line.split():
+        for word in output.read_text(errors="replace").split():
             if word.startswith("ws://127.0.0.1:"):
                 return word
+        time.sleep(0.1)
     tail = log.read_text()[-2000:]
     raise RuntimeError(f"the server printed no ws:// URL (exit {process.poll()}): {tail}")
 

@@ -1,7 +1,8 @@
-"""Locust scenarios for Switchboard over WebSocket: chat, storm and churn, with lost-message counts.
+"""Locust scenarios for Switchboard over WebSocket: chat, storm, churn and recovery, with
+lost-message counts.
 
     .venv/bin/python -m locust -f loadtests/locustfile.py --headless -u 50 -r 10 -t 30s \\
-        --host ws://127.0.0.1:8080/dev ChatUser        # or StormUser, ChurnUser
+        --host ws://127.0.0.1:8080/dev ChatUser   # or StormUser, ChurnUser, RecoveryUser
 
 `switchboard loadtest` runs this for you. Run it single-process (no --processes, --master or
 --worker): the lost-message count needs every room's senders and receivers in one process, and
@@ -12,84 +13,13 @@ grant (`public:*`) allows; a deployed stage's authorizer wants `--token` (or $SW
 
 from __future__ import annotations
 
-import itertools
 import random
 import time
-import uuid
-from collections import defaultdict
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import gevent
-from locust import User, between, task
-from locust.env import Environment
-from run_hooks import LEDGER, RUN  # importing it registers the options, drain and summary
-from ws_session import Session
-
-RUN_ID = uuid.uuid4().hex[:8]  # keeps this run's rooms apart from any other run's
-NUMBERS: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
-
-
-class SwitchboardUser(User):
-    """A member of one room (chosen by the user's number), reporting as request type WS."""
-
-    abstract = True
-    scenario = ""
-    room_size = 10
-    send_interval = 3.0  # mean seconds between one sender's messages
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        self.options = environment.parsed_options
-        self.number = next(NUMBERS[self.scenario])
-        self.size = int(self._option("room_size", self.room_size))
-        self.interval = self._option("send_interval", self.send_interval)
-        self.room = f"public:lt-{RUN_ID}-{self.scenario}-{self.number // self.size}"
-        self.session: Session | None = None
-
-    def on_stop(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
-
-    def joined(self) -> bool:
-        """A live session in the room, reconnecting (and rejoining) when the last one dropped."""
-        if self.session is not None and self.session.open:
-            return True
-        self.on_stop()
-        sender_id = f"{RUN_ID}-{self.scenario}-{self.number}"
-        grace = float(getattr(self.options, "grace", 5.0))
-        session = Session(self._url(), LEDGER, self._report, sender_id, grace)
-        if session.connect() and session.join(self.room):
-            self.session = session
-            return True
-        session.close()
-        return False
-
-    def send(self) -> None:
-        if RUN["sending"] and self.session is not None:
-            self.session.send()
-
-    def pause(self) -> float:
-        # Jitter around the mean keeps a room's senders from moving in lockstep.
-        return random.uniform(0.5, 1.5) * self.interval
-
-    def _url(self) -> str:
-        token = getattr(self.options, "token", "")
-        if not token:
-            return str(self.host)
-        parts = urlsplit(str(self.host))
-        query = "&".join(q for q in (parts.query, urlencode({"token": token})) if q)
-        return urlunsplit(parts._replace(query=query))
-
-    def _option(self, name: str, default: float) -> float:
-        value = getattr(self.options, name, 0)
-        return float(value) if value and value > 0 else default
-
-    def _report(self, name: str, ms: float, length: int, exc: BaseException | None) -> None:
-        self.environment.events.request.fire(
-            request_type="WS", name=name, response_time=ms, response_length=length,
-            exception=exc, context={"scenario": self.scenario},
-        )  # fmt: skip
+from locust import between, task
+from locust_user import SwitchboardUser
+from run_hooks import RUN
 
 
 class ChatUser(SwitchboardUser):
@@ -149,3 +79,40 @@ class ChurnUser(SwitchboardUser):
         if session.open:
             session.leave()
         self.on_stop()
+
+
+class RecoveryUser(SwitchboardUser):
+    """recovery: rooms of 10, everyone sends every 1-3 s. After 3-8 s online a member's socket
+    drops without a close frame; it stays away 0.5-3 s while the room sends on, then reconnects
+    and rejoins with since = its watermark: what it missed is replayed."""
+
+    scenario = "recovery"
+    send_interval = 2.0
+    recovers = True
+    online_s = (3.0, 8.0)
+    away_s = (0.5, 3.0)
+
+    def wait_time(self) -> float:
+        return self.pause()
+
+    def on_start(self) -> None:
+        self.drop_at = time.monotonic() + random.uniform(*self.online_s)
+        if self.joined():
+            gevent.sleep(random.uniform(0, self.interval))  # spread the first sends
+
+    @task
+    def recover(self) -> None:
+        if self.session is None or not self.session.open:
+            self._rejoin()
+        elif RUN["sending"] and time.monotonic() >= self.drop_at:
+            # A task follows a full wait since this user's last send: that send has landed.
+            self.session.drop()
+            self.session = None
+            gevent.sleep(random.uniform(*self.away_s))
+            self._rejoin()
+        else:
+            self.send()
+
+    def _rejoin(self) -> None:
+        if self.joined():
+            self.drop_at = time.monotonic() + random.uniform(*self.online_s)

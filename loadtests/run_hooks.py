@@ -29,7 +29,7 @@ RUN: dict[str, Any] = {"started": 0.0, "ended": 0.0, "users": 0, "sending": True
 
 def _arguments(parser: Any) -> None:
     add = parser.add_argument
-    add("--room-size", type=int, default=0, help="members per room (chat 10, storm 100, churn 10)")
+    add("--room-size", type=int, default=0, help="members per room (10; storm 100)")
     add("--send-interval", type=float, default=0.0, help="mean s between a sender's messages")
     add("--grace", type=float, default=5.0, help="s to wait for a message before it counts as lost")
     add("--summary-json", default="", help="write sent/expected/received/lost/latency here")
@@ -39,6 +39,12 @@ def _arguments(parser: Any) -> None:
 def _single_process_only(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner | WorkerRunner):
         raise SystemExit("loadtests/locustfile.py counts lost messages per process: run it alone")
+
+
+def _clock_brought_up_to_date(**_: Any) -> None:
+    # gevent's loop clock was last read before imports that take seconds: -t (which locust
+    # times on that clock) would end the run that much early. Read it afresh before -t starts.
+    gevent.get_hub().loop.update_now()
 
 
 def _started(**_: Any) -> None:
@@ -79,6 +85,7 @@ def _summarize(environment: Environment, **_: Any) -> None:
 # Registered by plain calls, not decorators: locust's EventHook methods carry no types.
 events.init_command_line_parser.add_listener(_arguments)
 events.init.add_listener(_single_process_only)
+events.init.add_listener(_clock_brought_up_to_date)
 events.test_start.add_listener(_started)
 events.test_stopping.add_listener(_stopping)
 events.test_stop.add_listener(_summarize)

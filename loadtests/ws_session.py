@@ -1,5 +1,6 @@
-"""One WebSocket connection under locust: connect, join, send, leave, and a receiving greenlet.
-Long: one locust user's whole life on a socket (connect, send, receive, reconnect).
+"""One WebSocket connection under locust: connect, join (or rejoin with since), send, leave or
+drop, and a receiving greenlet that hands the server's frames to its Inbox (ws_inbox.py).
+Long (~190 lines): one locust user's whole life on a socket, recovery included.
 
 websocket-client does the framing; locust's gevent monkey-patching makes its blocking socket
 calls cooperative, so every connection's receiver is one greenlet. Everything measured goes
@@ -8,34 +9,42 @@ to locust's statistics through `events.request` (request type "WS") and to the l
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 import gevent
 import websocket
 from delivery_ledger import Ledger, Membership
 from gevent.event import AsyncResult
+from ws_inbox import Inbox, Report, SessionError
 
 ACK_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 10.0
-# (name, response time in ms, response length, exception or None)
-Report = Callable[[str, float, int, BaseException | None], None]
-
-
-class SessionError(Exception):
-    """A connection, join, send or frame that went wrong; its text says which and why."""
 
 
 class Session:
+    """`member`: a membership to carry on (a rejoin). `keep_member`: the member outlives this
+    connection (recovery: it rejoins with since), so neither a drop nor a close ends what it
+    expects."""
+
     def __init__(
-        self, url: str, ledger: Ledger, report: Report, sender_id: str, grace_s: float
+        self,
+        url: str,
+        ledger: Ledger,
+        report: Report,
+        sender_id: str,
+        grace_s: float,
+        member: Membership | None = None,
+        keep_member: bool = False,
     ) -> None:
         self.url = url
         self.sender_id = sender_id
         self.grace_s = grace_s
-        self.member: Membership | None = None
+        self._inbox = Inbox(ledger, report, member)
+        self._keep_member = keep_member
         self._ledger = ledger
         self._report = report
         self._ws: websocket.WebSocket | None = None
@@ -44,11 +53,15 @@ class Session:
         self._closing = False
 
     @property
+    def member(self) -> Membership | None:
+        return self._inbox.member
+
+    @property
     def open(self) -> bool:
         return self._ws is not None and self._receiver is not None and not self._receiver.dead
 
     def connect(self) -> bool:
-        started = time.perf_counter()
+        self._inbox.started = started = time.perf_counter()
         try:
             self._ws = websocket.create_connection(self.url, timeout=CONNECT_TIMEOUT_S)
         except (OSError, websocket.WebSocketException) as exc:
@@ -58,17 +71,24 @@ class Session:
         self._receiver = gevent.spawn(self._receive, self._ws)
         return True
 
-    def join(self, room: str) -> bool:
+    def join(self, room: str, since: int | None = None) -> bool:
+        """join; with `since` (a rejoin), the messages after it are replayed. The membership
+        starts when the ack arrives (see _joined): the store has it by then."""
         started = time.perf_counter()
-        # The membership starts when the ack arrives (see _on_frame): the store has it by then.
-        return self._request({"action": "join", "room": room}, "join", started)
+        self._inbox.since = since
+        frame: dict[str, Any] = {"action": "join", "room": room}
+        if since is not None:
+            frame["since"] = since
+        return self._request(frame, "join", started)
 
     def send(self) -> bool:
-        """sendmessage to this session's room: an object with a unique id and a timestamp."""
+        """sendmessage to this session's room with a unique id (the envelope carries it back)
+        and the send time in the data."""
         assert self._ws is not None and self.member is not None
         msg_id = f"{self.sender_id}.{time.monotonic_ns()}"
-        data = {"id": msg_id, "from": self.sender_id, "ts": time.time() * 1000}
-        frame = json.dumps({"action": "sendmessage", "room": self.member.room, "data": data})
+        data = {"from": self.sender_id, "ts": time.time() * 1000}
+        message = {"action": "sendmessage", "room": self.member.room, "id": msg_id, "data": data}
+        frame = json.dumps(message)
         at, started = time.monotonic(), time.perf_counter()
         try:
             self._ws.send(frame)
@@ -86,11 +106,23 @@ class Session:
         started = time.perf_counter()
         return self._request({"action": "leave", "room": self.member.room}, "leave", started)
 
+    def drop(self) -> None:
+        """The connection goes away without a close frame, as when a network fails: the server
+        learns it from TCP alone. Nothing is reported: this is the scenario, not an error."""
+        ws, receiver, self._ws = self._ws, self._receiver, None
+        self._closing = True
+        if receiver is not None:
+            receiver.kill(block=False)
+        if ws is not None and ws.sock is not None:
+            with contextlib.suppress(OSError):  # already gone: a drop is what was wanted
+                ws.sock.shutdown(socket.SHUT_RDWR)
+            ws.shutdown()  # type: ignore[no-untyped-call]  # websocket-client leaves it untyped
+
     def close(self) -> None:
         """Close frame, wait (bounded) for the server's, then drop the socket either way."""
         ws, receiver, self._ws = self._ws, self._receiver, None
         self._closing = True
-        if self.member is not None:
+        if self.member is not None and not self._keep_member:
             self._ledger.stop_expecting(self.member, time.monotonic())
         if ws is None:
             return
@@ -136,32 +168,16 @@ class Session:
                 self._dropped(SessionError(f"receive: {exc!r}"))
 
     def _on_frame(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict):
-            self._report("frame", 0, len(text), SessionError("a frame that is not a JSON object"))
-        elif "id" in frame and "ts" in frame:
-            if self.member is not None:
-                latency = time.time() * 1000 - float(frame["ts"])
-                self._ledger.delivered(self.member, str(frame["id"]), latency)
-                self._report("deliver", latency, len(text), None)
-        elif frame.get("type") in ("joined", "left"):
-            if frame["type"] == "joined":
-                self.member = self._ledger.joined(str(frame.get("room")), time.monotonic())
-            if self._pending is not None:
-                self._pending.set(frame)
-        elif frame.get("type") == "error" or "message" in frame:
-            # Ours ({"type":"error",...}) or API Gateway's ({"message":"Forbidden",...}).
-            problem = SessionError(f"error frame: {frame.get('error') or frame.get('message')}")
-            self._report("error frame", 0, len(text), problem)
-            self._ledger.error("error frame")
-            if self._pending is not None:
-                self._pending.set_exception(problem)
+        answer = self._inbox.take(text)
+        if self._pending is None or answer is None:
+            return
+        if isinstance(answer, SessionError):
+            self._pending.set_exception(answer)
+        else:
+            self._pending.set(answer)
 
     def _dropped(self, exc: SessionError) -> None:
-        if self.member is not None:
+        if self.member is not None and not self._keep_member:
             self._ledger.stop_expecting(self.member, time.monotonic() - self.grace_s)
         self._report("close", 0, 0, exc)
         self._ledger.error("close")

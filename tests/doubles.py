@@ -1,4 +1,5 @@
-"""Test doubles of the domain's ports: a publisher that records, a clock that moves when told.
+"""Test doubles of the domain's ports: a publisher that records, a clock that moves when told;
+and moto made atomic per request, as DynamoDB is.
 
 They live with the tests, never in a package that ships.
 """
@@ -7,8 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto.core.botocore_stubber import BotocoreStubber
 
 from domain.model import PostOutcome
 from domain.ports import (
@@ -17,6 +23,7 @@ from domain.ports import (
     ConnectionStore,
     MessageBudgets,
     Publisher,
+    RoomLogs,
     ShardProgress,
 )
 
@@ -104,3 +111,22 @@ class StorageParts:
     audience: AudienceReads
     progress: ShardProgress
     budgets: MessageBudgets
+    logs: RoomLogs
+
+
+@contextmanager
+def atomic_requests() -> Iterator[None]:
+    """moto in-process answers each request on its caller's thread, with no lock: two UpdateItem
+    ADDs to one counter, from two threads, can both read the old value and both write old + 1.
+    DynamoDB applies each request atomically, so concurrency tests run with moto answering one
+    request at a time (every request whole, in some order: what DynamoDB promises per item)."""
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def one_at_a_time(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BotocoreStubber, "process_request", one_at_a_time)
+        yield

@@ -11,7 +11,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, ShardProgress
+    from domain.ports import (
+        AudienceReads,
+        ConnectionStore,
+        MessageBudgets,
+        RoomLogs,
+        ShardProgress,
+    )
 
 
 class DynamoStorage:
@@ -47,6 +53,12 @@ class DynamoStorage:
         from adapters.dynamodb.budgets import DynamoBudgets
 
         return DynamoBudgets(self.client, self.table_name)
+
+    @cached_property
+    def logs(self) -> RoomLogs:
+        from adapters.dynamodb.logs import DynamoLogs
+
+        return DynamoLogs(self.client, self.table_name)
 
     @cached_property
     def progress(self) -> ShardProgress:

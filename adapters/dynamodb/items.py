@@ -52,18 +52,19 @@ def connection_item(connection: Connection) -> Item:
     return item
 
 
-def membership_item(connection_id: str, room: str, expires_at: int) -> Item:
-    item = key(connection_id, membership_sk(room))
+def membership_item(connection: Connection, room: str) -> Item:
+    """One membership: the room index's entry, with what presence shows of the member (`sub`)."""
+    item = key(connection.connection_id, membership_sk(room))
     item["room"] = {"S": room}
-    item["expiresAt"] = {"N": str(expires_at)}
+    item["expiresAt"] = {"N": str(connection.expires_at)}
+    principal = connection.identity.principal if connection.identity else None
+    if principal:
+        item["sub"] = {"S": principal}
     return item
 
 
 def membership_items(connection: Connection) -> list[Item]:
-    return [
-        membership_item(connection.connection_id, room, connection.expires_at)
-        for room in sorted(connection.rooms)
-    ]
+    return [membership_item(connection, room) for room in sorted(connection.rooms)]
 
 
 def to_connection(item: Mapping[str, Any]) -> Connection:

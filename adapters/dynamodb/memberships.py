@@ -32,7 +32,7 @@ def join(
         raise TooManyRooms(cid, max_rooms)
     update = _update(table, cid, "ADD", room, _JOIN_CONDITION)
     update["ExpressionAttributeValues"] |= {":name": {"S": room}, ":max": {"N": str(max_rooms)}}
-    put = {"TableName": table, "Item": items.membership_item(cid, room, record.expires_at)}
+    put = {"TableName": table, "Item": items.membership_item(record, room)}
     refused = _transact(client, [{"Update": update}, {"Put": put}], f"{cid!r} join {room!r}")
     if refused is not None:
         if "Item" not in refused:  # the record went between the read and the write

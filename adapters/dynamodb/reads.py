@@ -85,6 +85,30 @@ class TableReader:
         )
         return (i for i in ids if i != after)
 
+    def count_members(self, room: str, now: float) -> int:
+        """How many live members the room has, every page of the room index counted."""
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table, Select="COUNT", **_room_query(room, now)
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
+
+    def members(self, room: str, now: float, limit: int) -> list[tuple[str, str | None]]:
+        """At most `limit` live members (id, sub), ids ascending."""
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            ProjectionExpression="connectionId, #sub",
+            PaginationConfig={"PageSize": max(limit, 1)},
+            **_room_query(room, now, {"#sub": "sub"}),
+        )
+        found: list[tuple[str, str | None]] = []
+        for page in pages:
+            for item in page.get("Items", ()):
+                sub = item.get("sub", {}).get("S")
+                found.append((item["connectionId"]["S"], sub))
+                if len(found) == limit:
+                    return found
+        return found
+
     def partition_keys(self, connection_id: str) -> Iterator[items.Item]:
         """The keys of every item of one connection (its record and memberships), and
         the record's storedAt and connectedAt."""
@@ -112,3 +136,14 @@ class TableReader:
 def index_key(connection_id: str) -> items.Item:
     """The key of a connection's entry in the connections index (the table's key with it)."""
     return items.key(connection_id) | {items.CONNECTIONS_INDEX_KEY: {"S": connection_id}}
+
+
+def _room_query(room: str, now: float, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Query of one room's live members on the room index."""
+    return {
+        "IndexName": items.ROOM_INDEX,
+        "KeyConditionExpression": "#room = :room",
+        "FilterExpression": "#exp > :now",
+        "ExpressionAttributeNames": {"#room": "room", "#exp": "expiresAt", **(names or {})},
+        "ExpressionAttributeValues": {":room": {"S": room}, ":now": {"N": repr(now)}},
+    }

@@ -17,6 +17,7 @@ from adapters.dynamodb.errors import store_errors as _errors
 from adapters.dynamodb.pruning import Pruner
 from adapters.dynamodb.reads import TableReader
 from domain.errors import StoreError, UnknownConnection
+from domain.frames import Member
 from domain.model import Connection
 from domain.ports import ConnectionStore
 
@@ -73,7 +74,7 @@ class DynamoStore(ConnectionStore):
         item = response.get("Item")
         return None if item is None else items.to_connection(item)
 
-    def remove(self, connection_id: str) -> bool:
+    def remove(self, connection_id: str) -> Connection | None:
         with _errors(f"remove connection {connection_id!r}"):
             return self._remove(connection_id, list(self._partition(connection_id)))
 
@@ -95,6 +96,14 @@ class DynamoStore(ConnectionStore):
 
     def room_member_ids(self, room: str, now: float) -> Iterator[str]:
         return _guarded(self._reader.live_member_ids(room, now), f"list room {room!r}")
+
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
+        with _errors(f"count the members of room {room!r}"):
+            members = self._reader.members(room, now, limit) if limit else []
+            count = self._reader.count_members(room, now) if exact else len(members)
+        return count, [Member(cid, sub) for cid, sub in members]
 
     def _record(self, connection_id: str) -> Connection:
         record = self.get(connection_id)
@@ -142,7 +151,7 @@ class DynamoStore(ConnectionStore):
             self._write(items.delete_requests(keys), f"could not prune {connection_id!r}'s rooms")
         return True
 
-    def _remove(self, connection_id: str, found: list[items.Item]) -> bool:
+    def _remove(self, connection_id: str, found: list[items.Item]) -> Connection | None:
         others = [
             items.key(i["connectionId"]["S"], i["sk"]["S"])
             for i in found
@@ -155,7 +164,8 @@ class DynamoStore(ConnectionStore):
         response = self._client.delete_item(
             TableName=self._table, Key=items.key(connection_id), ReturnValues="ALL_OLD"
         )
-        return "Attributes" in response
+        old = response.get("Attributes")
+        return None if old is None else items.to_connection(old)
 
     def _write(self, requests: Sequence[Request], failure: str) -> None:
         outcome = self._batch.write(requests)

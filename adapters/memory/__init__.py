@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from adapters.memory.store import MemoryStore
-    from domain.ports import ShardProgress
+    from domain.ports import RoomLogs, ShardProgress
 
 
 class MemoryStorage:
@@ -29,6 +29,12 @@ class MemoryStorage:
     @property
     def budgets(self) -> MemoryStore:
         return self.connections
+
+    @cached_property
+    def logs(self) -> RoomLogs:
+        from adapters.memory.logs import MemoryLogs
+
+        return MemoryLogs()
 
     @cached_property
     def progress(self) -> ShardProgress:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from domain.errors import TooManyRooms, UnknownConnection
+from domain.frames import Member
 from domain.model import Connection
 from domain.ports import AudienceReads, ConnectionStore, MessageBudgets
 
@@ -42,7 +43,7 @@ class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
         with self._lock:
             return self._connections.get(connection_id)
 
-    def remove(self, connection_id: str) -> bool:
+    def remove(self, connection_id: str) -> Connection | None:
         with self._lock:
             return self._drop(connection_id)
 
@@ -89,6 +90,20 @@ class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
             ]
         return iter(members)
 
+    def room_members(
+        self, room: str, now: float, limit: int, exact: bool = True
+    ) -> tuple[int, list[Member]]:
+        with self._lock:
+            live = sorted(
+                (cid, self._connections[cid])
+                for cid in self._rooms.get(room, ())
+                if self._connections[cid].is_live(now)
+            )
+        members = [
+            Member(cid, c.identity.principal if c.identity else None) for cid, c in live[:limit]
+        ]
+        return len(live), members
+
     def audience_estimate(self, now: float) -> int:
         with self._lock:
             return len(self._connections)
@@ -128,14 +143,14 @@ class MemoryStore(ConnectionStore, AudienceReads, MessageBudgets):
             raise UnknownConnection(connection_id)
         return connection
 
-    def _drop(self, connection_id: str) -> bool:
+    def _drop(self, connection_id: str) -> Connection | None:
         self._tats.pop(connection_id, None)
         connection = self._connections.pop(connection_id, None)
         if connection is None:
-            return False
+            return None
         for room in connection.rooms:
             self._discard_member(room, connection_id)
-        return True
+        return connection
 
     def _discard_member(self, room: str, connection_id: str) -> None:
         members = self._rooms.get(room)

@@ -23,7 +23,13 @@ from entrypoints.commands.token import duration
 HELP = "load test with locust (headless, bounded): a local gateway it starts, or a wss:// stage"
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
-SCENARIOS = {"chat": "ChatUser", "storm": "StormUser", "churn": "ChurnUser"}
+SCENARIOS = {
+    "chat": "ChatUser",
+    "storm": "StormUser",
+    "churn": "ChurnUser",
+    "recovery": "RecoveryUser",
+}
+PCTS = ("p50", "p95", "p99")
 # Past locust's -t: start-up, the end-of-run drain (--grace) and writing the reports.
 SLACK_S = 60
 
@@ -37,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--host", help="a deployed stage's wss:// URL, stage path included (default: start a "
         "local gateway); its authorizer's token goes in $SWITCHBOARD_TOKEN")  # fmt: skip
     add("--results", type=Path, default=ROOT / "loadtests" / "results", help="reports go here")
-    add("--room-size", type=int, help="members per room (default: chat 10, storm 100, churn 10)")
+    add("--room-size", type=int, help="members per room (default: 10; storm 100)")
     add("--send-interval", type=float, help="mean seconds between one sender's messages")
     add("--grace", type=float, default=5.0, help="seconds to wait for messages at the end (5)")
 
@@ -126,7 +132,7 @@ def _locust(args: argparse.Namespace, url: str, run_dir: Path) -> int:
 def format_summary(summary: dict[str, Any]) -> str:
     """The run as a Markdown table (what RESULTS.md records), then the delivery counts."""
     latency = summary["latency_ms"]
-    ms = [("-" if latency[p] is None else f"{latency[p]:.0f}") for p in ("p50", "p95", "p99")]
+    ms = [("-" if latency[p] is None else f"{latency[p]:.0f}") for p in PCTS]
     rows = [
         "| scenario | users | sent/s | delivered/s | latency p50 / p95 / p99 ms | errors | lost |",
         "|---|---|---|---|---|---|---|",
@@ -138,6 +144,15 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"received {summary['received']}, lost {summary['lost']}, "
         f"duplicates {summary['duplicates']}, over {summary['seconds']} s",
     ]
+    rejoins = summary.get("rejoins") or {}
+    if sum(rejoins.values()):
+        rejoin_ms = summary["rejoin_ms"]
+        took = "/".join("-" if rejoin_ms[p] is None else f"{rejoin_ms[p]:.0f}" for p in PCTS)
+        rows.append(
+            f"rejoins {sum(rejoins.values())} (recovered {rejoins['recovered']}, not "
+            f"{rejoins['not_recovered']}), rejoin p50/p95/p99 {took} ms, replayed "
+            f"{summary['replayed']}, unrecoverable {summary['unrecoverable']}"
+        )
     if summary["errors"]:
         rows.append(f"errors: {json.dumps(summary['errors_by_kind'])}")
     if summary["lost_sample"]:

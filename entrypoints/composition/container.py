@@ -15,7 +15,9 @@ from adapters.apigateway import local_endpoints
 from adapters.clock import SystemClock
 from domain.budget import MessageBudget
 from domain.fanout import Fanout, RetryPolicy
-from domain.service import Limits, Switchboard
+from domain.history import HistoryPolicy
+from domain.outcomes import Limits
+from domain.service import Switchboard
 from entrypoints.composition import publishers as publishing
 from entrypoints.composition import sharding
 from entrypoints.composition.settings import Settings
@@ -39,6 +41,7 @@ class Container(containers.DeclarativeContainer):
     audience = storage.provided.audience
     progress = storage.provided.progress
     budgets = storage.provided.budgets
+    logs = storage.provided.logs
 
     publisher = providers.Selector(
         config.publisher,
@@ -70,15 +73,27 @@ class Container(containers.DeclarativeContainer):
         batch_size=config.batch_size,
         establish_grace=config.establish_grace,
     )
+    budget = providers.ThreadSafeSingleton(
+        MessageBudget, rate=config.message_rate, burst=config.message_burst
+    )
+    history = providers.ThreadSafeSingleton(
+        HistoryPolicy, size=config.history_size, ttl=config.history_ttl
+    )
     limits = providers.ThreadSafeSingleton(
         Limits,
         max_rooms=config.max_rooms,
-        budget=providers.Factory(
-            MessageBudget, rate=config.message_rate, burst=config.message_burst
-        ),
+        budget=budget,
+        history=history,
+        presence_events_max=config.presence_events_max,
     )
     switchboard = providers.Factory(
-        Switchboard, store=store, fanout=fanout, clock=clock, budgets=budgets, limits=limits
+        Switchboard,
+        store=store,
+        fanout=fanout,
+        clock=clock,
+        budgets=budgets,
+        limits=limits,
+        logs=logs,
     )
 
     # Sharded broadcasts. Called with endpoint=..., the @connections endpoint shards post to.

@@ -43,6 +43,9 @@ class Settings:
     max_rooms: int = 100  # rooms one connection may be in at once
     message_rate: int = 10  # messages a second per connection (0: no budget)
     message_burst: int = 20
+    history_size: int = 100  # messages each room keeps for recovery
+    history_ttl: float = 600.0  # seconds it keeps them
+    presence_events_max: int = 100  # rooms larger than this get no presence events
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +73,9 @@ class Settings:
             max_rooms=_int(env, "MAX_ROOMS", cls.max_rooms, 1, 10_000),
             message_rate=_int(env, "MESSAGE_RATE", cls.message_rate, 0, 10_000),
             message_burst=_int(env, "MESSAGE_BURST", cls.message_burst, 1, 100_000),
+            history_size=_int(env, "HISTORY_SIZE", cls.history_size, 1, 100_000),
+            history_ttl=_int(env, "HISTORY_TTL", int(cls.history_ttl), 1, 7 * 86_400),
+            presence_events_max=_int(env, "PRESENCE_EVENTS_MAX", 100, 0, 100_000),
         )
 
     def as_dict(self) -> dict[str, Any]:

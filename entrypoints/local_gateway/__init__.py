@@ -30,7 +30,11 @@ Rooms, in the order a message meets them:
   connections_api/ management_api (@connections over HTTP), signature and sigv4_form (its SigV4
                    check), posting (its POST rules), inprocess (the same posts handed over
                    in-process by the app's publisher, one hop per batch; the default)
+  http_api/        publish (POST /publish: the SigV4 check above, then a payload format 2.0
+                   event for the publish handler, lambda_runtime/http_events)
   services/        local_store and moto_process (the DynamoDB behind --store)
+  template/        --template: a user's app from its CloudFormation or SAM template (reading,
+                   intrinsics, app, functions and their sandbox processes, tables, tls, serving)
   options and command (the CLI: it builds the rooms above and connects them), environment
   (what a Lambda function would see, set up in this process), signals (how
   serve stops).

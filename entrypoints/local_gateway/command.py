@@ -19,6 +19,7 @@ from entrypoints.local_gateway.environment import (
     prepare_environment,
     raise_open_files_limit,
 )
+from entrypoints.local_gateway.http_api import publish
 from entrypoints.local_gateway.lambda_runtime import ids
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.fanout_queue import serving_fanout_queue
@@ -76,12 +77,17 @@ def run(args: argparse.Namespace) -> int:
     table = os.environ["CONNECTIONS_TABLE"]
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(
-                prepared_store(os.environ, args.store, args.dynamodb_endpoint, table, region)
-            )
-            stack.enter_context(serving_fanout_queue(region))
-            gateway = _build(args, sock, region)
-        except (HandlerError, StoreSetupError, ValueError) as exc:
+            if args.template:  # the user's app: its own routes, functions and tables
+                from entrypoints.local_gateway.template.serving import template_gateway
+
+                gateway = stack.enter_context(template_gateway(args, sock, region))
+            else:
+                stack.enter_context(
+                    prepared_store(os.environ, args.store, args.dynamodb_endpoint, table, region)
+                )
+                stack.enter_context(serving_fanout_queue(region))
+                gateway = _build(args, sock, region)
+        except (HandlerError, StoreSetupError, ValueError, OSError) as exc:
             print(f"switchboard serve: {exc}", file=sys.stderr)
             return 1
         asyncio.run(_serve(gateway, os.environ["APIGW_ENDPOINT"], args.inprocess))
@@ -122,6 +128,7 @@ def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalG
         None if args.allow_unsigned else SignatureCheck.from_environment(os.environ, region)
     )
     management_api.register(router, runtime, signatures)
+    publish.register(router, invoker, signatures)  # the template's publish HTTP API
     return LocalGateway(runtime, sock, router, page=not args.no_page)
 
 
@@ -135,5 +142,7 @@ async def _serve(gateway: LocalGateway, endpoint: str, inprocess: bool) -> None:
         await gateway.start()
         print(f"Switchboard local gateway: {gateway.websocket_url}", flush=True)
         print(f"@connections API: {gateway.url}/@connections/{{connectionId}}", flush=True)
+        if gateway.router.serves(publish.PATH):
+            print(f"Publish API: http://{gateway.host}:{gateway.port}{publish.PATH}", flush=True)
         await stop.wait()
         await gateway.shutdown()

@@ -34,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--dynamodb-endpoint", help="DynamoDB for --store dynamodb (default: embedded moto)")
     add(
+        "--template",
+        metavar="PATH",
+        help="serve the app a CloudFormation or SAM template describes: its routes, functions, "
+        "authorizer and tables (instead of --handler)",
+    )
+    add(
         "--handler",
         default="entrypoints.aws_lambda:handler",
         help="module:function to invoke (default: %(default)s)",

@@ -2,57 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from entrypoints.local_gateway.web.page import page_response
-
-if TYPE_CHECKING:
-    from tests.browser.conftest import Gateway
+from tests.browser.chat import LATENCY, OpenPage, connection_id, join, message, send
+from tests.browser.gateway import Gateway
 
 # Every test here needs the `browser` fixture, which skips when Debian's chromium is missing.
 pytestmark = pytest.mark.timeout(90)
-# API Gateway's connection ids: 16 characters of the base64 alphabet, ending in "=".
-CONNECTION_ID = re.compile(r"^[A-Za-z0-9+/_-]{15}=$")
-LATENCY = re.compile(r"^\d+ ms$")
-OpenPage = Callable[[], Page]
 Screenshot = Callable[[Page, str], Path]
-
-
-def connection_id(page: Page) -> str:
-    shown = page.get_by_test_id("connection-id")
-    expect(shown).to_have_text(CONNECTION_ID)
-    return shown.inner_text()
-
-
-def join(page: Page, room: str) -> None:
-    page.get_by_test_id("room-input").fill(room)
-    page.get_by_test_id("join").click()
-    # A joined room (not one still rejoining) is offered as a target.
-    expect(page.locator(f'[data-testid="target"] option[value="{room}"]')).to_have_count(1)
-
-
-def send(page: Page, text: str, room: str = "") -> None:
-    page.get_by_test_id("target").select_option(room)
-    page.get_by_test_id("message-input").fill(text)
-    page.get_by_test_id("send").click()
-
-
-def message(page: Page, text: str) -> Locator:
-    return page.get_by_test_id("message").filter(has_text=text)
 
 
 def test_a_message_to_a_room_reaches_its_members_only(
     open_page: OpenPage, screenshot: Screenshot
 ) -> None:
     alice, bob, carol = open_page(), open_page(), open_page()
-    ids = {connection_id(page) for page in (alice, bob, carol)}
-    assert len(ids) == 3
+    ids = [connection_id(page) for page in (alice, bob, carol)]
+    assert len(set(ids)) == 3
     join(alice, "lobby")
     join(bob, "lobby")
     join(carol, "kitchen")
@@ -63,8 +33,14 @@ def test_a_message_to_a_room_reaches_its_members_only(
     expect(own).to_have_attribute("data-own", "true")
     expect(own.get_by_test_id("message-room")).to_have_text("#lobby")
     expect(own.get_by_test_id("latency")).to_have_text(LATENCY)
+    expect(own.get_by_test_id("message-from")).to_have_text("you")
     received = message(bob, "hello lobby")
     expect(received).to_have_attribute("data-own", "false")
+    # No authorizer, so no sub: the sender is shown by the start of its connection id.
+    expect(received.get_by_test_id("message-from")).to_have_text(f"{ids[0][:6]}…")
+    expect(received.get_by_test_id("message-seq")).to_have_text(
+        own.get_by_test_id("message-seq").inner_text()
+    )
     expect(received.get_by_test_id("message-room")).to_have_text("#lobby")
     expect(received.get_by_test_id("latency")).to_have_count(0)
 

@@ -11,12 +11,13 @@ from moto import mock_aws
 from adapters import memory
 from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.budgets import DynamoBudgets
+from adapters.dynamodb.logs import DynamoLogs
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.limits import MAX_CONNECTION_SECONDS
-from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, Storage
+from domain.ports import AudienceReads, ConnectionStore, MessageBudgets, RoomLogs, Storage
 from infra.tables import ensure_table
-from tests.doubles import StorageParts
+from tests.doubles import StorageParts, atomic_requests
 
 T0_MS = 1_700_000_000_000
 T0 = T0_MS // 1000
@@ -28,7 +29,7 @@ def _memory() -> Iterator[Storage]:
 
 
 def _dynamodb() -> Iterator[Storage]:
-    with mock_aws():
+    with mock_aws(), atomic_requests():
         client = boto3.client("dynamodb", region_name="us-east-1")
         table = "contract-connections"
         ensure_table(client, table)
@@ -38,6 +39,7 @@ def _dynamodb() -> Iterator[Storage]:
             audience=DynamoAudience(client, table, page_limit=3),
             progress=DynamoProgress(client, table),
             budgets=DynamoBudgets(client, table),
+            logs=DynamoLogs(client, table),
         )
 
 
@@ -62,3 +64,8 @@ def reads(storage: Storage) -> AudienceReads:
 @pytest.fixture
 def budgets(storage: Storage) -> MessageBudgets:
     return storage.budgets
+
+
+@pytest.fixture
+def logs(storage: Storage) -> RoomLogs:
+    return storage.logs

@@ -37,12 +37,13 @@ def test_remove_reports_whether_it_existed_and_drops_memberships(store: Connecti
     store.add(opened("b="))
     store.join("a=", "lobby", 100)
     store.join("b=", "lobby", 100)
-    assert store.remove("a=") is True
+    removed = store.remove("a=")
+    assert removed is not None and removed.rooms == {"lobby"}  # the record, as it was
     assert store.get("a=") is None
     assert ids(store.connection_ids(T0)) == ["b="]
     assert ids(store.room_member_ids("lobby", T0)) == ["b="]
-    assert store.remove("a=") is False
-    assert store.remove("never=") is False
+    assert store.remove("a=") is None
+    assert store.remove("never=") is None
 
 
 def test_join_and_leave_return_the_updated_connection(store: ConnectionStore) -> None:

@@ -115,11 +115,11 @@ def _query(record: dict[str, Any]) -> dict[str, str]:
 def start_gateway(
     workdir: Path,
     *args: str,
-    handler: str = RECORDING_HANDLER,
+    handler: str | None = RECORDING_HANDLER,
     environment: dict[str, str] | None = None,
 ) -> Gateway:
     """Start `switchboard serve --port 0` and wait for the line that names its port;
-    `environment` adds to (or overrides) the test's own."""
+    `environment` adds to (or overrides) the test's own; no `handler` for --template."""
     workdir.mkdir(parents=True, exist_ok=True)
     log_file, recording = workdir / "serve.log", workdir / "calls.jsonl"
     env = {**os.environ, "RECORDING_FILE": str(recording), "PYTHONUNBUFFERED": "1"}
@@ -129,7 +129,11 @@ def start_gateway(
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"]
     with open(log_file, "wb") as out:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            [*command, "--handler", handler, *args], cwd=ROOT, env=env, stdout=out, stderr=out
+            [*command, *(["--handler", handler] if handler else []), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

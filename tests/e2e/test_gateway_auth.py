@@ -109,11 +109,37 @@ def test_a_minted_token_connects_and_limits_rooms(auth_gateway: Gateway) -> None
         return answers
 
     joined_x, joined_alice, refused_join, refused_send = run(scenario())
-    assert joined_x == {"type": "joined", "room": "public:x"}
-    assert joined_alice == {"type": "joined", "room": "user:alice"}
+    assert joined_x == {"type": "joined", "room": "public:x", "seq": 0}
+    assert joined_alice == {"type": "joined", "room": "user:alice", "seq": 0}
     assert refused_join["type"] == refused_send["type"] == "error"
     assert refused_join["error"] == refused_send["error"] == "forbidden_room"
     assert "user:bob" in refused_join["message"]
+
+
+def test_every_tab_of_a_user_hears_its_user_room_without_joining(auth_gateway: Gateway) -> None:
+    alice = token_command("--sub", "alice", "--rooms", "user:{sub}")
+    bob = token_command("--sub", "bob", "--rooms", "public:*")
+
+    async def scenario() -> list[Any]:
+        tabs = [await connect(f"{auth_gateway.ws_url}?token={alice}") for _ in range(2)]
+        other = await connect(f"{auth_gateway.ws_url}?token={bob}")
+        message = {"action": "sendmessage", "room": "user:alice", "data": "on every device"}
+        await tabs[0].send(json.dumps(message))
+        heard = [json.loads(await ws.recv()) for ws in tabs]
+        await other.send(json.dumps({"action": "whoami"}))  # bob heard nothing before this
+        heard.append(json.loads(await other.recv()))
+        for ws in (*tabs, other):
+            await ws.close()
+        return heard
+
+    first, second, bobs = run(scenario())
+    assert first == second
+    assert (first["room"], first["data"], first["from"]["sub"]) == (
+        "user:alice",
+        "on every device",
+        "alice",
+    )
+    assert bobs["type"] == "whoami"
 
 
 def authorizer_events(gateway: Gateway) -> list[dict[str, Any]]:
@@ -256,6 +282,6 @@ def test_a_message_after_the_token_expired_is_refused_and_the_connection_closed(
             return joined, refused, ws.close_code
 
     joined, refused, code = run(scenario())
-    assert joined == {"type": "joined", "room": "public:x"}
+    assert joined == {"type": "joined", "room": "public:x", "seq": 0}
     assert refused["type"] == "error" and refused["error"] == "token_expired"
     assert code == 1000  # what API Gateway reports after a DeleteConnection

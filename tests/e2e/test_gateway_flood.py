@@ -70,10 +70,13 @@ def test_a_flooder_is_rate_limited_while_a_chatting_client_loses_nothing(
             return read, flooded
 
     read, flooded = asyncio.run(asyncio.wait_for(scenario(), 90))
-    chat = [m for m in read if isinstance(m, str) and m.startswith("chat")]
-    flood_heard = [m for m in read if isinstance(m, str) and m.startswith("flood")]
+    data = [m["data"] for m in read if isinstance(m, dict) and m.get("type") == "message"]
+    chat = [d for d in data if d.startswith("chat")]
+    flood_heard = [d for d in data if d.startswith("flood")]
     limited = [f for f in flooded if isinstance(f, dict) and f.get("error") == "rate_limited"]
     assert chat == [f"chat {n}" for n in range(CHAT)]  # every one, in order
+    seqs = [m["seq"] for m in read if isinstance(m, dict) and m.get("type") == "message"]
+    assert seqs == list(range(1, len(seqs) + 1))  # refused frames take no place in the room
     assert limited, "the flooder was never told it was over budget"
     assert len(flood_heard) + len(limited) == FLOOD  # each flood frame: relayed, or refused
     assert len(flood_heard) < FLOOD // 2

@@ -1,5 +1,5 @@
-"""Smoke runs of `switchboard loadtest` against a local gateway it starts: 10 s per scenario in a
-full soak run, 5 s in `make test`'s short form (tests/soak.py)."""
+"""Smoke runs of `switchboard loadtest` against a local gateway it starts: 10 s per scenario (20 s
+for recovery) in a full soak run, 5 s (8 s) in `make test`'s short form (tests/soak.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from tests.soak import scaled
 
 USERS = 30
 DURATION = scaled("10s", "5s")
+# Members drop after 3-8 s online: long enough a run for most of them to drop and rejoin.
+RECOVERY_DURATION = scaled("20s", "8s")
 
 
 def loadtest(results: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -70,6 +72,40 @@ def test_messages_the_backend_drops_are_counted_lost(tmp_path: Path) -> None:
     assert 0 < summary["lost"] < summary["expected"]
     assert summary["lost_sample"]
     assert "lost" in done.stdout
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(200)
+def test_members_that_drop_get_what_they_missed_replayed_when_they_rejoin(tmp_path: Path) -> None:
+    done, summary = loadtest(
+        tmp_path, "--users", str(USERS), "--spawn-rate", str(USERS), "--duration",
+        RECOVERY_DURATION, "--scenario", "recovery",
+    )  # fmt: skip
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{_logs(tmp_path)}"
+    assert summary["errors"] == 0, summary["errors_by_kind"]
+    assert summary["lost"] == 0, summary["lost_sample"]
+    assert summary["rejoins"]["recovered"] > 0
+    assert summary["replayed"] > 0
+    assert summary["received"] >= summary["expected"] > 0
+    assert "rejoins" in done.stdout and "replayed" in done.stdout
+
+
+@pytest.mark.timeout(200)
+def test_a_replay_that_skips_a_message_is_counted_lost(tmp_path: Path) -> None:
+    handler = "tests.e2e.skipping_replay_handler:handler"
+    gateway = start_gateway(tmp_path / "gateway", handler=handler)
+    try:
+        done, summary = loadtest(
+            tmp_path / "results", "--host", gateway.ws_url, "--users", "10", "--spawn-rate",
+            "10", "--duration", RECOVERY_DURATION, "--send-interval", "1", "--scenario", "recovery",
+        )  # fmt: skip
+    finally:
+        gateway.stop()
+    assert done.returncode == 1
+    assert summary["errors"] == 0, summary["errors_by_kind"]
+    assert summary["rejoins"]["recovered"] > 0
+    assert 0 < summary["lost"] < summary["expected"]
+    assert summary["unrecoverable"] == 0  # the server said recovered: a skip is a loss
 
 
 def test_a_plain_ws_host_off_loopback_is_refused(tmp_path: Path) -> None:

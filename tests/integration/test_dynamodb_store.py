@@ -163,6 +163,23 @@ def test_room_members_come_from_a_query_on_the_room_index(client: DynamoDBClient
     assert {params.get("IndexName") for _, params in calls.made} == {"room-index"}
 
 
+def test_a_presence_event_reads_a_big_room_no_further_than_it_needs(
+    client: DynamoDBClient,
+) -> None:
+    """Whether a room is over PRESENCE_EVENTS_MAX is known from its first max + 1 members: a
+    join to a room of 100,000 must not count them all, as `presence` (exact) does."""
+    store = DynamoStore(client, TABLE, page_limit=7)
+    add_many(store, 30, room="lobby")
+    calls = Calls(client)
+    count, members = store.room_members("lobby", NOW, 5, exact=False)
+    assert (count, len(members)) == (5, 5)
+    assert [params.get("Select") for _, params in calls.made] == [None]  # one page, no COUNT
+    calls.made.clear()
+    count, members = store.room_members("lobby", NOW, 5)
+    assert (count, len(members)) == (30, 5)
+    assert "COUNT" in [params.get("Select") for _, params in calls.made]
+
+
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
 def test_throttled_calls_are_retried_by_botocore(client: DynamoDBClient, code: str) -> None:
     store = DynamoStore(client, TABLE, page_limit=7)
@@ -194,7 +211,7 @@ def test_unprocessed_items_are_retried_with_backoff(client: DynamoDBClient) -> N
     slept: list[float] = []
     spy = Unprocessing(client, times=4)
     store = DynamoStore(cast("DynamoDBClient", spy), TABLE, page_limit=7, sleep=slept.append)
-    assert store.remove("a=") is True
+    assert store.remove("a=") is not None
     assert store.get("a=") is None
     assert all(list(store.room_member_ids(f"r{n:02}", NOW)) == [] for n in range(60))
     assert len(slept) == 4 and all(0 <= wait <= BatchRetry().max_delay for wait in slept)
@@ -211,7 +228,7 @@ def test_a_removal_left_undone_says_so_and_keeps_the_record(client: DynamoDBClie
     assert "still unprocessed after retries: delete room#" in str(raised.value)
     assert spy.calls == BatchRetry().max_attempts
     assert store.get("a=") is not None
-    assert store.remove("a=") is True  # a retry finishes the job
+    assert store.remove("a=") is not None  # a retry finishes the job
     assert list(store.room_member_ids("lobby", NOW)) == []
 
 
@@ -229,7 +246,7 @@ def test_a_record_that_cannot_be_deleted_is_a_store_error(client: DynamoDBClient
     with pytest.raises(StoreError, match="AccessDenied"):
         store.remove("a=")
     assert store.get("a=") is not None and list(store.room_member_ids("lobby", NOW)) == []
-    assert store.remove("a=") is True
+    assert store.remove("a=") is not None
 
 
 def test_ensure_table_creates_the_template_table_once(client: DynamoDBClient) -> None:
@@ -237,11 +254,9 @@ def test_ensure_table_creates_the_template_table_once(client: DynamoDBClient) ->
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["connectionId", "sk"]
     indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
     assert set(indexes) == {"room-index", "connections-index"}
-    for index in indexes.values():
-        assert index["Projection"] == {
-            "ProjectionType": "INCLUDE",
-            "NonKeyAttributes": ["expiresAt"],
-        }
+    room, everyone = indexes["room-index"], indexes["connections-index"]
+    assert room["Projection"]["NonKeyAttributes"] == ["expiresAt", "sub"]  # sub: for presence
+    assert everyone["Projection"]["NonKeyAttributes"] == ["expiresAt"]
     ttl = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert (ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")) == ("ENABLED", "expiresAt")
     assert ensure_table(client, TABLE) is False

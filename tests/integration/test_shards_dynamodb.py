@@ -17,6 +17,7 @@ from moto import mock_aws
 from adapters.dynamodb import items
 from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.budgets import DynamoBudgets
+from adapters.dynamodb.logs import DynamoLogs
 from adapters.dynamodb.progress import DynamoProgress
 from adapters.dynamodb.store import DynamoStore
 from domain.errors import StoreError
@@ -48,7 +49,11 @@ class Table:
     def storage(self) -> Storage:
         progress = DynamoProgress(self.client, self.name)
         return StorageParts(
-            self.store, self.audience, progress, DynamoBudgets(self.client, self.name)
+            self.store,
+            self.audience,
+            progress,
+            DynamoBudgets(self.client, self.name),
+            DynamoLogs(self.client, self.name),
         )
 
 

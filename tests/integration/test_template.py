@@ -15,7 +15,9 @@ from entrypoints.composition.settings import AuthSettings, Settings
 from infra.cfn_yaml import load_template
 from tests.integration.cfn_values import NO_VALUE, Values
 
-ROUTES = {"$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami"}
+ROUTES = {
+    "$connect", "$disconnect", "$default", "sendmessage", "join", "leave", "whoami", "presence"
+}  # fmt: skip
 # What adapters/dynamodb_store and its helpers call, and nothing else.
 STORE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -37,6 +39,13 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
 
 
+def of_api(template: dict[str, Any], kind: str, api: str) -> dict[str, dict[str, Any]]:
+    """The resources of `kind` that belong to one API: the WebSocket `Api` or the `PublishApi`."""
+    return {
+        k: r for k, r in of_type(template, kind).items() if r["Properties"]["ApiId"] == {"Ref": api}
+    }
+
+
 def statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for policy in role["Properties"].get("Policies", []):
         yield from policy["PolicyDocument"]["Statement"]
@@ -47,7 +56,8 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_the_api_is_a_websocket_api_routing_on_the_action_field(template: dict[str, Any]) -> None:
-    (api,) = of_type(template, "AWS::ApiGatewayV2::Api").values()
+    assert set(of_type(template, "AWS::ApiGatewayV2::Api")) == {"Api", "PublishApi"}
+    api = template["Resources"]["Api"]
     assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
     assert api["Properties"]["RouteSelectionExpression"] == "$request.body.action"
 
@@ -55,12 +65,12 @@ def test_the_api_is_a_websocket_api_routing_on_the_action_field(template: dict[s
 def test_every_route_goes_to_one_proxy_integration_of_the_handler(
     template: dict[str, Any],
 ) -> None:
-    integrations = of_type(template, "AWS::ApiGatewayV2::Integration")
+    integrations = of_api(template, "AWS::ApiGatewayV2::Integration", "Api")
     assert len(integrations) == 1
     (name, integration), = integrations.items()  # fmt: skip
     assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
     assert "${Handler.Arn}" in integration["Properties"]["IntegrationUri"]["Fn::Sub"]
-    routes = of_type(template, "AWS::ApiGatewayV2::Route")
+    routes = of_api(template, "AWS::ApiGatewayV2::Route", "Api")
     assert {r["Properties"]["RouteKey"] for r in routes.values()} == ROUTES
     assert {r["Properties"]["Target"]["Fn::Sub"] for r in routes.values()} == {
         f"integrations/${{{name}}}"
@@ -72,7 +82,7 @@ def test_every_route_goes_to_one_proxy_integration_of_the_handler(
 def test_only_connect_is_authorized_by_the_jwt_authorizer(template: dict[str, Any]) -> None:
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]
-        for r in of_type(template, "AWS::ApiGatewayV2::Route").values()
+        for r in of_api(template, "AWS::ApiGatewayV2::Route", "Api").values()
     }
     assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
     assert {routes[k]["AuthorizationType"] for k in ROUTES - {"$connect"}} == {"NONE"}
@@ -126,10 +136,14 @@ def test_api_gateway_may_invoke_the_functions_from_this_api_only(
 ) -> None:
     permissions = of_type(template, "AWS::Lambda::Permission").values()
     targets = {p["Properties"]["FunctionName"]["Ref"]: p["Properties"] for p in permissions}
-    assert set(targets) == {"Handler", "Authorizer"}
-    for properties in targets.values():
+    assert set(targets) == {"Handler", "Authorizer", "PublishHandler"}
+    for function, properties in targets.items():
         assert properties["Principal"] == "apigateway.amazonaws.com"
-        assert ":${Api}/" in properties["SourceArn"]["Fn::Sub"]
+        source = properties["SourceArn"]["Fn::Sub"]
+        if function == "PublishHandler":  # the publish route of the publish API, only
+            assert source.endswith(":${PublishApi}/*/POST/publish")
+        else:
+            assert ":${Api}/" in source
 
 
 @pytest.mark.parametrize(
@@ -138,6 +152,7 @@ def test_api_gateway_may_invoke_the_functions_from_this_api_only(
         ("Handler", "entrypoints.aws_lambda"),
         ("Authorizer", "entrypoints.authorizer"),
         ("Worker", "entrypoints.fanout_worker"),
+        ("PublishHandler", "entrypoints.publish_api"),
     ],
 )
 def test_functions_run_a_current_python_and_name_a_real_handler(
@@ -199,7 +214,7 @@ def test_the_table_keeps_its_data_expires_items_and_recovers(template: dict[str,
 
 
 def test_the_stage_throttles_and_logs_access(template: dict[str, Any]) -> None:
-    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    (stage,) = of_api(template, "AWS::ApiGatewayV2::Stage", "Api").values()
     properties = stage["Properties"]
     assert properties["StageName"] == {"Ref": "Stage"}
     assert template["Parameters"]["Stage"]["Default"] == "dev"
@@ -213,7 +228,7 @@ def test_the_stage_throttles_and_logs_access(template: dict[str, Any]) -> None:
 
 def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
     groups = of_type(template, "AWS::Logs::LogGroup")
-    assert len(groups) == 4
+    assert len(groups) == 6
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
@@ -283,7 +298,7 @@ MESSAGE_ROUTES = {"sendmessage", "$default"}  # what a flooder sends; each messa
 
 
 def test_the_message_routes_have_their_own_lower_throttles(template: dict[str, Any]) -> None:
-    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    (stage,) = of_api(template, "AWS::ApiGatewayV2::Stage", "Api").values()
     route_settings = stage["Properties"]["RouteSettings"]
     assert set(route_settings) == MESSAGE_ROUTES
     parameters = template["Parameters"]
@@ -313,7 +328,7 @@ def test_reserved_concurrency_is_a_parameter_and_none_by_default(
     assert parameter in skip["comment"] and "none by default" in skip["comment"]
 
 
-@pytest.mark.parametrize("function", ["Handler", "Worker"])
+@pytest.mark.parametrize("function", ["Handler", "Worker", "PublishHandler"])
 def test_the_handler_and_the_worker_post_to_this_stacks_own_endpoint(
     template: dict[str, Any], function: str
 ) -> None:
@@ -322,9 +337,8 @@ def test_the_handler_and_the_worker_post_to_this_stacks_own_endpoint(
     assert env["APIGW_ENDPOINT"] == endpoint  # URLSuffix: amazonaws.com.cn in China
     assert Settings.from_environ(env).apigw_endpoint == endpoint
     # The same API and stage the stack serves and lets the function post to.
-    (api,) = of_type(template, "AWS::ApiGatewayV2::Api")
-    assert api == "Api"
-    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    assert template["Resources"]["Api"]["Properties"]["ProtocolType"] == "WEBSOCKET"
+    (stage,) = of_api(template, "AWS::ApiGatewayV2::Stage", "Api").values()
     assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
     connections = template["Outputs"]["ConnectionsURL"]["Value"]
     assert Values(template, {"Stage": "prod"}).of(connections) == f"{endpoint}/@connections"
@@ -338,3 +352,49 @@ def test_the_authorizer_gets_the_longest_token_lifetime_it_accepts(
     assert resolved_environment(template, "Authorizer")["AUTH_MAX_TTL"] == "86400"
     given = {"AuthMaxTtlSeconds": "3600"}
     assert resolved_environment(template, "Authorizer", given)["AUTH_MAX_TTL"] == "3600"
+
+
+def test_backends_publish_through_an_iam_signed_route_of_an_http_api(
+    template: dict[str, Any],
+) -> None:
+    assert template["Resources"]["PublishApi"]["Properties"]["ProtocolType"] == "HTTP"
+    (route,) = of_api(template, "AWS::ApiGatewayV2::Route", "PublishApi").values()
+    assert route["Properties"]["RouteKey"] == "POST /publish"
+    assert route["Properties"]["AuthorizationType"] == "AWS_IAM"  # unsigned calls: 403
+    integrations = of_api(template, "AWS::ApiGatewayV2::Integration", "PublishApi")
+    ((name, integration),) = integrations.items()
+    assert route["Properties"]["Target"] == {"Fn::Sub": f"integrations/${{{name}}}"}
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": ["PublishHandler", "Arn"]}
+    (stage,) = of_api(template, "AWS::ApiGatewayV2::Stage", "PublishApi").values()
+    properties = stage["Properties"]
+    assert (properties["StageName"], properties["AutoDeploy"]) == ("$default", True)
+    assert properties["DefaultRouteSettings"] == {k: {"Ref": f"Publish{k}"} for k in THROTTLES}
+    assert "$context.identity.userArn" in properties["AccessLogSettings"]["Format"]
+    url = template["Outputs"]["PublishURL"]["Value"]["Fn::Sub"]
+    assert url == "https://${PublishApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/publish"
+
+
+def test_the_publish_handler_may_post_to_connections_but_never_close_one(
+    template: dict[str, Any],
+) -> None:
+    by_sid = {s["Sid"]: s for s in statements(template["Resources"]["PublishHandlerRole"])}
+    assert set(by_sid) == {"ConnectionsTable", "FanoutQueue", "PostToConnections", "OwnLogs"}
+    assert set(by_sid["ConnectionsTable"]["Action"]) == STORE_ACTIONS
+    assert by_sid["ConnectionsTable"]["Resource"] == [
+        {"Fn::GetAtt": ["ConnectionsTable", "Arn"]},
+        {"Fn::Sub": "${ConnectionsTable.Arn}/index/*"},
+    ]
+    assert as_list(by_sid["FanoutQueue"]["Action"]) == ["sqs:SendMessage"]
+    assert by_sid["FanoutQueue"]["Resource"] == {"Fn::GetAtt": ["FanoutQueue", "Arn"]}
+    assert as_list(by_sid["PostToConnections"]["Action"]) == ["execute-api:ManageConnections"]
+    assert by_sid["PostToConnections"]["Resource"] == {"Fn::Sub": POST_ONLY}  # no DELETE
+    assert by_sid["OwnLogs"]["Resource"] == {"Fn::GetAtt": ["PublishHandlerLogGroup", "Arn"]}
+    env = resolved_environment(template, "PublishHandler")
+    assert env["POWERTOOLS_SERVICE_NAME"] == "switchboard-publish"
+    settings = Settings.from_environ(env)
+    assert (settings.store, settings.table) == ("dynamodb", "<ConnectionsTable>")
+    assert (settings.dispatch, settings.queue_url) == ("sqs", "<FanoutQueue>")
+    # The handler's settings, so a publish and a member's message share order and history.
+    assert settings == Settings.from_environ(resolved_environment(template, "Handler"))

@@ -124,4 +124,4 @@ async def _visit(url: str, visit: Visit, started: float) -> None:
             await client.close()
     except Exception as exc:
         visit.error = repr(exc)
-    visit.received = {frame for frame in client.frames if frame.startswith("b:")}
+    visit.received = {frame for frame in client.payloads() if frame.startswith("b:")}

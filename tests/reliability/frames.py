@@ -2,19 +2,25 @@
 
 `bystander_sees` is the protocol of the README, written out again independently of the code
 under test: $default relays a frame verbatim to everyone; sendmessage without a room sends its
-data (a string as-is, other JSON as JSON text) to everyone; the rest answers the sender alone.
+data to everyone in a message envelope (no room, no seq, the sender's id, its id or one the
+server made); the rest answers the sender alone.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
 from domain.limits import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES
 
-ROUTES = ("sendmessage", "join", "leave", "whoami")
+ROUTES = ("sendmessage", "join", "leave", "whoami", "presence")
+MAX_ID_LENGTH = 64
+# The envelope around the data: type, room, seq, a 64-character id, the sender's id, with room
+# to spare (frames stay under 32 KB, so no fuzzed message comes near the 128 KB post limit).
+ENVELOPE_BYTES = 256
 MAX_NESTING = 500  # deeper JSON is not searched for `action` by the local gateway: $default
 
 # Any code point a WebSocket text frame can carry: everything but the lone surrogates.
@@ -52,7 +58,13 @@ def _json_frame(value: Any, ascii_only: bool) -> str:
 
 actions = st.fixed_dictionaries(
     {"action": st.sampled_from([*ROUTES, "nope", "SendMessage"]) | st.text(max_size=12)},
-    optional={"room": rooms | json_values, "data": json_values, "extra": json_values},
+    optional={
+        "room": rooms | json_values,
+        "data": json_values,
+        "id": st.text(max_size=70) | json_values,
+        "since": st.integers(-2, 5) | json_values,
+        "extra": json_values,
+    },
 )
 # Nesting deeper than any parser's stack, as long as it fits in a frame.
 _CLOSERS = {"[": "]", '{"a":': "}"}
@@ -79,8 +91,29 @@ frames = st.one_of(
 )
 
 
-def bystander_sees(frame: str) -> str | None:
-    """The one frame another connection gets for `frame`, or None when it gets nothing."""
+@dataclass(frozen=True)
+class Envelope:
+    """A message envelope to everyone: what a bystander gets of a sendmessage without a room."""
+
+    data: Any
+    message_id: str | None  # None: the server makes one
+
+    def matches(self, text: str, sender: str) -> bool:
+        got = json.loads(text)
+        expected = {
+            "type": "message",
+            "room": None,
+            "seq": None,
+            "id": self.message_id or got.get("id"),
+            "from": {"connectionId": sender, "sub": None},
+            "data": self.data,
+        }
+        return bool(got == expected and isinstance(got["id"], str) and got["id"])
+
+
+def bystander_sees(frame: str) -> str | Envelope | None:
+    """The one frame another connection gets for `frame` (a relay's text, or an envelope), or
+    None when it gets nothing."""
     if len(frame.encode()) > MAX_FRAME_BYTES:
         return None  # the gateway closes the sender's connection (1009) instead
     try:
@@ -91,15 +124,19 @@ def bystander_sees(frame: str) -> str | None:
         return frame
     if _nesting(value) > MAX_NESTING:
         return frame
-    if value["action"] != "sendmessage" or "data" not in value or "room" in value:
+    if value["action"] != "sendmessage" or "data" not in value or value.get("room") is not None:
         return None  # an answer to the sender, or a room the bystander is not in
+    message_id = value.get("id")
+    if message_id is not None and not (
+        isinstance(message_id, str) and 1 <= len(message_id) <= MAX_ID_LENGTH
+    ):
+        return None  # invalid_id, to the sender
     data = value["data"]
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     try:
-        size = len(text.encode())
+        size = len(json.dumps(data, ensure_ascii=False).encode())
     except UnicodeEncodeError:  # a lone surrogate: refused to the sender
         return None
-    return text if size <= MAX_PAYLOAD_BYTES else None
+    return Envelope(data, message_id) if size + ENVELOPE_BYTES <= MAX_PAYLOAD_BYTES else None
 
 
 def _nesting(value: Any) -> int:

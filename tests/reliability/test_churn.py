@@ -130,4 +130,4 @@ async def scenario(gateway: Gateway, store: str) -> Outcome:
     await steady.sync()
     final = checks.invocations(gateway, connection_id=steady_id, command="sendmessage")[-2:]
     await steady.close()
-    return Outcome(run, steady_id, steady.frames, dict(statuses), items, final)
+    return Outcome(run, steady_id, steady.payloads(), dict(statuses), items, final)

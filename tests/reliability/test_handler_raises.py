@@ -47,7 +47,7 @@ def test_a_raising_handler_harms_no_one_else(tmp_path: Path) -> None:
     assert stopped == 0, log[-3000:]
 
     errors = [[f for f in c.frames if "Internal server error" in f] for c in clients]
-    lost = sum(tag not in c.frames for c in clients for tag in tags)
+    lost = sum(tag not in c.payloads() for c in clients for tag in tags)
     figures = Row(
         test="handler that raises",
         load=f"{CLIENTS} clients, {len(tags)} broadcasts between the failures",

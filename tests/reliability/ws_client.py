@@ -24,6 +24,13 @@ def _frame(value: dict[str, str]) -> str:
     return json.dumps(value, separators=(",", ":"))  # as the handler writes its answers
 
 
+def _payload(text: str) -> str:
+    if not text.startswith('{"type":"message"'):
+        return text
+    data = json.loads(text)["data"]
+    return data if isinstance(data, str) else json.dumps(data)
+
+
 class Client:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -52,6 +59,11 @@ class Client:
         await self.send({"action": "leave", "room": room})
         async with asyncio.timeout(SYNC_TIMEOUT):
             await answer
+
+    def payloads(self) -> list[str]:
+        """What was sent, of each frame read: a message envelope's data (a string as it is,
+        other JSON as JSON text), any other frame's text."""
+        return [_payload(text) for text in self.frames]
 
     async def send(self, frame: str | dict[str, Any]) -> None:
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from adapters.memory.logs import MemoryLogs
 from adapters.memory.store import MemoryStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import PostOutcome
@@ -107,7 +109,11 @@ def rig(
     rng = random.Random(seed)
     fanout = Fanout(store, publisher, clock, policy, rng, batch_size, establish_grace)
     budgets = store if limits is not None else None
-    board = Switchboard(store, fanout, clock, budgets=budgets, limits=limits)
+    ids = (f"m{n}" for n in itertools.count(1))  # server-made message ids, in order
+    board = Switchboard(
+        store, fanout, clock, budgets=budgets, limits=limits, logs=MemoryLogs(),
+        new_id=lambda: next(ids),
+    )  # fmt: skip
     return Rig(board, store, publisher, clock, fanout)
 
 

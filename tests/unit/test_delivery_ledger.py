@@ -14,8 +14,8 @@ def test_a_member_present_throughout_expects_every_message_of_its_room() -> None
     ledger.sent("r", "m2", 3.0)
     ledger.sent("other", "x1", 3.0)
     for member in (alice, bob):
-        ledger.delivered(member, "m1", 4.0)
-        ledger.delivered(member, "m2", 6.0)
+        ledger.delivered(member, "m1", 1, 4.0)
+        ledger.delivered(member, "m2", 2, 6.0)
     summary = ledger.summary(started=0.0, ended=10.0)
     assert (summary["sent"], summary["expected"], summary["received"]) == (3, 4, 4)
     assert summary["lost"] == 0
@@ -26,7 +26,7 @@ def test_a_message_never_received_is_lost_and_named() -> None:
     member = ledger.joined("r", 1.0)
     ledger.sent("r", "m1", 2.0)
     ledger.sent("r", "m2", 3.0)
-    ledger.delivered(member, "m1", 5.0)
+    ledger.delivered(member, "m1", 1, 5.0)
     summary = ledger.summary(0.0, 10.0)
     assert (summary["expected"], summary["lost"]) == (2, 1)
     assert summary["lost_sample"] == ["r/m2"]
@@ -40,7 +40,7 @@ def test_messages_outside_the_membership_are_not_expected() -> None:
     ledger.sent("r", "during", 3.0)
     ledger.stop_expecting(member, 4.0)
     ledger.sent("r", "after-leaving", 5.0)
-    ledger.delivered(member, "during", 1.0)
+    ledger.delivered(member, "during", 2, 1.0)
     summary = ledger.summary(0.0, 10.0)
     assert (summary["expected"], summary["lost"]) == (1, 0)
 
@@ -67,8 +67,8 @@ def test_a_duplicate_is_counted_once_as_a_delivery_and_once_as_a_duplicate() -> 
     ledger = Ledger()
     member = ledger.joined("r", 0.0)
     ledger.sent("r", "m", 1.0)
-    ledger.delivered(member, "m", 3.0)
-    ledger.delivered(member, "m", 9.0)
+    ledger.delivered(member, "m", 1, 3.0)
+    ledger.delivered(member, "m", 1, 9.0)
     summary = ledger.summary(0.0, 10.0)
     assert (summary["received"], summary["duplicates"], summary["lost"]) == (2, 1, 0)
     assert summary["latency_ms"]["max"] == 3.0  # a duplicate's latency is not a delivery's
@@ -79,7 +79,7 @@ def test_rates_errors_and_latency_percentiles() -> None:
     member = ledger.joined("r", 0.0)
     for n in range(100):
         ledger.sent("r", f"m{n}", n / 10)
-        ledger.delivered(member, f"m{n}", float(n + 1))
+        ledger.delivered(member, f"m{n}", n + 1, float(n + 1))
     ledger.error("connect")
     ledger.error("connect")
     summary = ledger.summary(0.0, 10.0)

@@ -42,7 +42,7 @@ class Setup:
 class BrokenStore(MemoryStore):
     """A store whose deletes fail, as DynamoDB's may after its own retries."""
 
-    def remove(self, connection_id: str) -> bool:
+    def remove(self, connection_id: str) -> Connection | None:
         raise StoreError(f"could not delete {connection_id}")
 
     def prune(

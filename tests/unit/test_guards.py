@@ -64,7 +64,7 @@ def test_a_room_message_needs_no_broadcast_grant_only_the_room() -> None:
     r.board.on_message("b", "join", frame(room="public:lobby"), ALICE)
     body = frame(action="sendmessage", room="public:lobby", data="hi")
     assert r.board.on_message("a", "sendmessage", body, ALICE).error is None
-    assert r.publisher.sent["b"][-1] == b"hi"
+    assert json.loads(r.publisher.sent["b"][-1])["data"] == "hi"
 
 
 def test_an_authorizer_that_names_no_rooms_allows_none() -> None:

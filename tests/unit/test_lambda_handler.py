@@ -86,10 +86,12 @@ def test_room_messages_reach_members_only_and_join_is_acknowledged(app: Any) -> 
     connect("BBBBBBBBBBBBBBB=")
     body = json.dumps({"action": "join", "room": "lobby"})
     assert message("AAAAAAAAAAAAAAA=", body, "join")["statusCode"] == 200
-    assert fake.sent["AAAAAAAAAAAAAAA="] == [b'{"type":"joined","room":"lobby"}']
+    assert fake.sent["AAAAAAAAAAAAAAA="] == [b'{"type":"joined","room":"lobby","seq":0}']
     body = json.dumps({"action": "sendmessage", "room": "lobby", "data": {"n": 1}})
     assert message("BBBBBBBBBBBBBBB=", body, "sendmessage")["statusCode"] == 200
-    assert fake.sent["AAAAAAAAAAAAAAA="][-1] == b'{"n": 1}'
+    envelope = json.loads(fake.sent["AAAAAAAAAAAAAAA="][-1])
+    assert (envelope["room"], envelope["seq"], envelope["data"]) == ("lobby", 1, {"n": 1})
+    assert envelope["from"] == {"connectionId": "BBBBBBBBBBBBBBB=", "sub": None}
     assert "BBBBBBBBBBBBBBB=" not in fake.sent
 
 
@@ -219,7 +221,7 @@ def test_join_is_limited_to_the_rooms_the_authorizer_allowed(app: Any) -> None:
         invoke(event)
         return dict(json.loads(frame[-1]))
 
-    assert join("public:news") == {"type": "joined", "room": "public:news"}
-    assert join("user:alice") == {"type": "joined", "room": "user:alice"}
+    assert join("public:news") == {"type": "joined", "room": "public:news", "seq": 0}
+    assert join("user:alice") == {"type": "joined", "room": "user:alice", "seq": 0}
     assert join("user:bob")["error"] == "forbidden_room"
     assert join("staff")["error"] == "forbidden_room"

@@ -77,3 +77,20 @@ def test_the_summary_table_has_the_figures_that_matter() -> None:
     assert "| chat | 500 | 160.2 | 1601.9 | 12 / 81 / 150 | 2 | 3 |" in text
     assert "expected deliveries 96000, received 95997, lost 3" in text
     assert '{"connect": 2}' in text and "r/m1" in text
+
+
+def test_a_recovery_run_adds_its_rejoins_replays_and_unrecoverable_messages() -> None:
+    summary = {
+        "scenario": "recovery", "users": 150, "sent_per_s": 43.0, "received_per_s": 430.0,
+        "latency_ms": {"p50": 2.0, "p95": 6.0, "p99": 44.0, "max": 90.0},
+        "errors": 0, "errors_by_kind": {}, "lost": 0, "lost_sample": [], "sent": 1300,
+        "expected": 13000, "received": 13000, "duplicates": 2, "seconds": 30.0,
+        "rejoins": {"recovered": 480, "not_recovered": 2}, "replayed": 1900,
+        "rejoin_ms": {"p50": 4.0, "p95": 8.0, "p99": 12.0, "max": 20.0}, "unrecoverable": 7,
+    }  # fmt: skip
+    text = format_summary(summary)
+    assert "rejoins 482 (recovered 480, not 2), rejoin p50/p95/p99 4/8/12 ms" in text
+    assert "replayed 1900, unrecoverable 7" in text
+    assert "rejoins" not in format_summary(
+        summary | {"rejoins": {"recovered": 0, "not_recovered": 0}}
+    )

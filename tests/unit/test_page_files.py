@@ -47,6 +47,25 @@ def test_the_page_refers_only_to_its_own_files() -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "loaders"),
+    [
+        ("/app.js", ("fetch(", "XMLHttpRequest", "import(", "importScripts", "sendBeacon")),
+        ("/style.css", ("@import", "url(")),
+    ],
+)
+def test_the_script_and_style_load_nothing_from_elsewhere(
+    path: str, loaders: tuple[str, ...]
+) -> None:
+    response = page_response(path)
+    assert response is not None
+    text = response[2].decode()
+
+    assert "http://" not in text and "https://" not in text
+    # The script's one connection is the WebSocket the user chose; nothing else is fetched.
+    assert [loader for loader in loaders if loader in text] == []
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "",

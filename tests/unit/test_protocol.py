@@ -13,10 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain import protocol
-from domain.protocol import Invalid, Join, Leave, Relay, SendMessage, WhoAmI, parse
+from domain import frames
+from domain.frames import Member
+from domain.protocol import Invalid, Join, Leave, Presence, Relay, SendMessage, WhoAmI, parse
+from domain.rooms import ROOM_PATTERN
 
-ROUTES = ["sendmessage", "join", "leave", "whoami"]
+ROUTES = ["sendmessage", "join", "leave", "whoami", "presence"]
 ANY_ROUTE = [*ROUTES, "$default", "$connect", "nosuchroute", ""]
 
 json_values = st.recursive(
@@ -48,6 +50,13 @@ def assert_sentence(result: Invalid) -> None:
         ("leave", frame(action="leave", room="lobby"), Leave("lobby")),
         ("whoami", frame(action="whoami"), WhoAmI()),
         ("whoami", "{}", WhoAmI()),
+        ("sendmessage", frame(data="x", room=None), SendMessage("x")),  # null: everyone
+        ("sendmessage", frame(data=1, room="r", id="c1"), SendMessage(1, "r", "c1")),
+        ("sendmessage", frame(data=1, id="x" * 64), SendMessage(1, None, "x" * 64)),
+        ("join", frame(room="r", since=0), Join("r", 0)),
+        ("join", frame(room="r", since=41), Join("r", 41)),
+        ("join", frame(room="r", since=None), Join("r")),
+        ("presence", frame(action="presence", room="lobby"), Presence("lobby")),
     ],
 )
 def test_known_routes_become_commands(route: str, body: str, expected: object) -> None:
@@ -55,7 +64,7 @@ def test_known_routes_become_commands(route: str, body: str, expected: object) -
 
 
 @pytest.mark.parametrize(
-    ("data", "text"),
+    ("data", "_text"),
     [
         (None, "null"),
         (True, "true"),
@@ -71,12 +80,13 @@ def test_known_routes_become_commands(route: str, body: str, expected: object) -
         ('{"not": "parsed"}', '{"not": "parsed"}'),
     ],
 )
-def test_sendmessage_data_of_every_json_type_becomes_text(data: Any, text: str) -> None:
+def test_sendmessage_data_of_every_json_type_is_the_value_sent(data: Any, _text: str) -> None:
     result = parse("sendmessage", frame(data=data))
-    assert result == SendMessage(text)
-    # Whatever the JSON type, the text reads back as the value that was sent.
-    if not isinstance(data, str):
-        assert json.loads(text) == data
+    assert result == SendMessage(data)
+    # The envelope carries it as JSON: it reads back as the value that was sent.
+    assert isinstance(result, SendMessage)
+    envelope = frames.message("r", 1, "i", None, result.data)
+    assert json.loads(envelope)["data"] == data
 
 
 @pytest.mark.parametrize(
@@ -86,7 +96,15 @@ def test_sendmessage_data_of_every_json_type_becomes_text(data: Any, text: str) 
         ("sendmessage", frame(room="lobby"), "missing_data"),
         ("sendmessage", frame(data="x", room=""), "invalid_room"),
         ("sendmessage", frame(data="x", room=7), "invalid_room"),
-        ("sendmessage", frame(data="x", room=None), "invalid_room"),
+        ("sendmessage", frame(data="x", id=""), "invalid_id"),
+        ("sendmessage", frame(data="x", id="x" * 65), "invalid_id"),
+        ("sendmessage", frame(data="x", id=7), "invalid_id"),
+        ("join", frame(room="r", since=-1), "invalid_since"),
+        ("join", frame(room="r", since=1.5), "invalid_since"),
+        ("join", frame(room="r", since=True), "invalid_since"),
+        ("join", frame(room="r", since="3"), "invalid_since"),
+        ("presence", frame(), "missing_room"),
+        ("presence", frame(room="a b"), "invalid_room"),
         ("join", frame(action="join"), "missing_room"),
         ("leave", frame(action="leave"), "missing_room"),
         ("join", frame(room=""), "invalid_room"),
@@ -149,15 +167,32 @@ def test_deeply_nested_json_is_an_invalid_frame_not_a_crash(route: str) -> None:
 
 
 def test_reply_frames_are_compact_json() -> None:
-    assert json.loads(protocol.joined("lobby")) == {"type": "joined", "room": "lobby"}
-    assert json.loads(protocol.left("lobby")) == {"type": "left", "room": "lobby"}
-    assert json.loads(protocol.whoami("L0SM9cOFvHcCIhw=")) == {
+    assert frames.joined("lobby", 0) == b'{"type":"joined","room":"lobby","seq":0}'
+    assert json.loads(frames.joined("lobby", 7, recovered=False)) == {
+        "type": "joined", "room": "lobby", "seq": 7, "recovered": False,
+    }  # fmt: skip
+    assert json.loads(frames.left("lobby")) == {"type": "left", "room": "lobby"}
+    assert json.loads(frames.whoami("L0SM9cOFvHcCIhw=")) == {
         "type": "whoami",
         "connectionId": "L0SM9cOFvHcCIhw=",
     }
-    error = json.loads(protocol.error("invalid_room", "Bad room."))
+    error = json.loads(frames.error("invalid_room", "Bad room."))
     assert error == {"type": "error", "error": "invalid_room", "message": "Bad room."}
-    assert protocol.error("x", "é") == '{"type":"error","error":"x","message":"é"}'.encode()
+    assert frames.error("x", "é") == '{"type":"error","error":"x","message":"é"}'.encode()
+
+
+def test_a_message_envelope_says_who_sent_what_where_and_in_which_position() -> None:
+    envelope = frames.message("r", 3, "c1", Member("L0SM9cOFvHcCIhw=", "alice"), {"n": [1, "é"]})
+    assert (
+        envelope
+        == (
+            '{"type":"message","room":"r","seq":3,"id":"c1",'
+            '"from":{"connectionId":"L0SM9cOFvHcCIhw=","sub":"alice"},"data":{"n":[1,"é"]}}'
+        ).encode()
+    )
+    everyone = json.loads(frames.message(None, None, "x", Member("c=", None), "hi"))
+    assert (everyone["room"], everyone["seq"], everyone["from"]["sub"]) == (None, None, None)
+    assert json.loads(frames.message("r", 1, "x", None, 0))["from"] is None  # a backend's
 
 
 def _json_only_with_nan(text: str) -> bool:
@@ -179,15 +214,17 @@ def _json_only_with_nan(text: str) -> bool:
 
 def check(route: str, body: str) -> None:
     result = parse(route, body)
-    assert isinstance(result, Relay | SendMessage | Join | Leave | WhoAmI | Invalid)
+    assert isinstance(result, Relay | SendMessage | Join | Leave | WhoAmI | Presence | Invalid)
     if isinstance(result, Invalid):
         assert route in ROUTES or _json_only_with_nan(body)
         assert_sentence(result)
     if route not in ROUTES and not _json_only_with_nan(body):
         assert result == Relay(body)
-    if isinstance(result, Join | Leave) or (isinstance(result, SendMessage) and result.room):
+    if isinstance(result, Join | Leave | Presence) or (
+        isinstance(result, SendMessage) and result.room
+    ):
         room = result.room
-        assert room is not None and protocol.ROOM_PATTERN.fullmatch(room)
+        assert room is not None and ROOM_PATTERN.fullmatch(room)
 
 
 @settings(max_examples=300, deadline=None)
@@ -216,5 +253,4 @@ def test_fuzz_json_objects_with_our_fields_never_raise(route: str, fields: dict[
     check(route, body)
     result = parse(route, body)
     if route == "sendmessage" and "data" in fields and isinstance(result, SendMessage):
-        data = fields["data"]
-        assert result.data == data if isinstance(data, str) else json.loads(result.data) == data
+        assert result.data == fields["data"]

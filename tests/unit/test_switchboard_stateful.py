@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -54,6 +55,7 @@ class SwitchboardMachine(RuleBasedStateMachine):
         self.rooms: dict[str, set[str]] = {}
         self.expires: dict[str, int] = {}
         self.stored_ms: dict[str, int] = {}
+        self.seqs: dict[str, int] = {}  # each room's latest seq
         self.next_id = 0
         self.r: Rig
         self.publisher: FaultyPublisher
@@ -122,12 +124,16 @@ class SwitchboardMachine(RuleBasedStateMachine):
         self,
         result: FanoutResult | None,
         audience: set[str],
-        payload: bytes,
+        payload: bytes | None,
         seen: tuple[dict[str, list[bytes]], set[str]],
     ) -> None:
+        """`payload` None: an envelope, the same bytes for all, checked by the caller."""
         received, pruned = seen
         assert result is not None
-        assert all(p == [payload] for p in received.values()), "a recipient got it twice"
+        assert all(len(p) == 1 for p in received.values()), "a recipient got it twice"
+        if payload is not None:
+            assert all(p == [payload] for p in received.values())
+        assert len({p[0] for p in received.values()}) <= 1
         failed = set(result.failed_ids)
         # Each of the audience was delivered once, pruned, or reported failed: one of the three.
         assert set(received) | pruned | failed == audience
@@ -140,13 +146,15 @@ class SwitchboardMachine(RuleBasedStateMachine):
         )
 
     def check_reply(
-        self, sender: str, received: dict[str, list[bytes]], expected: dict[str, str] | None = None
-    ) -> dict[str, str] | None:
-        assert set(received) <= {sender}
+        self, sender: str, received: dict[str, list[bytes]], expected: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        for other, frames in received.items():  # others hear presence events, nothing else
+            if other != sender:
+                assert [json.loads(f)["type"] for f in frames] == ["presence"], frames
         if sender not in received:
             return None  # the reply failed, or the sender was gone: fine, nothing else moved
         [frame] = received[sender]
-        reply: dict[str, str] = json.loads(frame)
+        reply: dict[str, Any] = json.loads(frame)
         if expected is not None:
             assert reply == expected
         return reply
@@ -181,13 +189,16 @@ class SwitchboardMachine(RuleBasedStateMachine):
         cid = self.pick(index)
         route = "join" if joining else "leave"
         body = json.dumps({"action": route, "room": room})
+        members = self.members(room, self.r.clock.now())  # who hears the presence event
         outcome, received, _ = self.observe(
-            {cid}, lambda: self.r.board.on_message(cid, route, body)
+            {cid} | members, lambda: self.r.board.on_message(cid, route, body)
         )
         assert outcome.error is None
         if cid in self.rooms:
             (self.rooms[cid].add if joining else self.rooms[cid].discard)(room)
-        expected = {"type": "joined" if joining else "left", "room": room}
+        expected: dict[str, Any] = {"type": "left", "room": room}
+        if joining:
+            expected = {"type": "joined", "room": room, "seq": self.seqs.get(room, 0)}
         self.check_reply(cid, received, expected)
 
     @precondition(has_live)
@@ -200,15 +211,26 @@ class SwitchboardMachine(RuleBasedStateMachine):
             audience, lambda: self.r.board.on_message(sender, "sendmessage", json.dumps(body))
         )
         assert outcome.error is None
-        self.check_broadcast(outcome.broadcast, audience, data.encode(), (received, pruned))
+        seq = None
+        if room is not None:  # the room's next position, taken whatever the posts' fate
+            seq = self.seqs[room] = self.seqs.get(room, 0) + 1
+        self.check_broadcast(outcome.broadcast, audience, None, (received, pruned))
+        for [envelope] in received.values():
+            message = json.loads(envelope)
+            assert (message["room"], message["seq"], message["data"]) == (room, seq, data)
+            assert message["from"]["connectionId"] == sender
 
     @precondition(has_live)
     @rule(index=st.integers(0, 50), text=texts)
     def relay(self, index: int, text: str) -> None:
         sender, audience = self.pick(index), self.live(self.r.clock.now())
         outcome, received, pruned = self.observe(
-            audience, lambda: self.r.board.on_message(sender, "$default", text)
+            audience | {sender}, lambda: self.r.board.on_message(sender, "$default", text)
         )
+        if outcome.error is not None:  # JSON but for NaN or Infinity: refused, never relayed
+            assert outcome.error == "invalid_frame" and ("NaN" in text or "Infinity" in text)
+            assert set(received) <= {sender}
+            return
         self.check_broadcast(outcome.broadcast, audience, text.encode(), (received, pruned))
 
     @precondition(has_live)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from domain import frames
+from domain.frames import Member
 from domain.limits import MAX_CONNECTION_SECONDS, MAX_PAYLOAD_BYTES
 from domain.model import Audience, Identity
 
@@ -39,6 +41,14 @@ def inbox(r: Rig) -> dict[str, list[Any]]:
     return {cid: [decode(p) for p in sent] for cid, sent in r.publisher.sent.items() if sent}
 
 
+def datas(r: Rig) -> dict[str, list[Any]]:
+    """The `data` of each message envelope each connection received."""
+    return {
+        cid: [m["data"] for m in got if isinstance(m, dict) and m.get("type") == "message"]
+        for cid, got in inbox(r).items()
+    }
+
+
 def rooms_of(r: Rig, connection_id: str) -> frozenset[str]:
     connection = r.store.get(connection_id)
     assert connection is not None
@@ -51,7 +61,9 @@ def test_connect_records_the_connection_until_api_gateway_would_close_it() -> No
     connection = r.board.connect("a", 1_700_000_000_123, identity)
     assert r.store.get("a") == connection
     assert connection.expires_at == 1_700_000_000 + MAX_CONNECTION_SECONDS
-    assert connection.identity == identity and connection.rooms == frozenset()
+    # With a sub, the connection is in its user's own room from the start.
+    assert connection.identity == identity and connection.rooms == {"user:alice"}
+    assert r.board.connect("b", 1_700_000_000_123).rooms == frozenset()
 
 
 def test_disconnect_removes_the_connection_and_its_rooms() -> None:
@@ -66,7 +78,11 @@ def test_disconnect_removes_the_connection_and_its_rooms() -> None:
 def test_sendmessage_reaches_everyone_once_the_sender_included() -> None:
     r = connected("a", "b", "c")
     outcome = r.board.on_message("a", "sendmessage", frame(action="sendmessage", data="hi"))
-    assert inbox(r) == {"a": ["hi"], "b": ["hi"], "c": ["hi"]}
+    envelope = {
+        "type": "message", "room": None, "seq": None, "id": "m1",
+        "from": {"connectionId": "a", "sub": None}, "data": "hi",
+    }  # fmt: skip
+    assert inbox(r) == {"a": [envelope], "b": [envelope], "c": [envelope]}
     assert outcome.command == "sendmessage" and outcome.error is None
     assert outcome.broadcast is not None and outcome.broadcast.delivered == 3
 
@@ -76,8 +92,12 @@ def test_a_room_message_reaches_the_members_alone() -> None:
     for cid in ("a", "b"):
         r.board.on_message(cid, "join", frame(room="lobby"))
     r.publisher.sent.clear()
-    r.board.on_message("c", "sendmessage", frame(data={"n": 1}, room="lobby"))
-    assert inbox(r) == {"a": [{"n": 1}], "b": [{"n": 1}]}
+    r.board.on_message("c", "sendmessage", frame(data={"n": 1}, room="lobby", id="c1"))
+    envelope = {
+        "type": "message", "room": "lobby", "seq": 1, "id": "c1",
+        "from": {"connectionId": "c", "sub": None}, "data": {"n": 1},
+    }  # fmt: skip
+    assert inbox(r) == {"a": [envelope], "b": [envelope]}
 
 
 def test_a_room_nobody_is_in_reaches_nobody() -> None:
@@ -102,7 +122,7 @@ def test_join_leave_and_whoami_answer_the_sender_alone() -> None:
     assert rooms_of(r, "a") == frozenset()
     assert inbox(r) == {
         "a": [
-            {"type": "joined", "room": "lobby"},
+            {"type": "joined", "room": "lobby", "seq": 0},
             {"type": "whoami", "connectionId": "a"},
             {"type": "left", "room": "lobby"},
         ]
@@ -159,7 +179,8 @@ def test_the_token_limits_join_and_room_messages() -> None:
 
 def test_a_payload_over_the_quota_is_refused_to_the_sender() -> None:
     r = connected("a", "b")
-    fits = "x" * MAX_PAYLOAD_BYTES
+    envelope = len(frames.message(None, None, "m1", Member("a", None), ""))
+    fits = "x" * (MAX_PAYLOAD_BYTES - envelope)  # the envelope and all: exactly the quota
     assert r.board.on_message("a", "sendmessage", frame(data=fits)).error is None
     r.publisher.sent.clear()
     outcome = r.board.on_message("a", "sendmessage", frame(data=fits + "é"))

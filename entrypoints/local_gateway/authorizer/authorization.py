@@ -41,14 +41,26 @@ def method_arn(region: str, api_id: str, stage: str) -> str:
 class Authorizer:
     """A Lambda REQUEST authorizer, invoked on the handler's worker pool."""
 
-    def __init__(self, function: Handler, invoker: Invoker, arn: str) -> None:
+    def __init__(
+        self,
+        function: Handler,
+        invoker: Invoker,
+        arn: str,
+        identity_sources: Iterable[str] = (),
+    ) -> None:
+        """`identity_sources`: the template's IdentitySource (route.request.header.X,
+        route.request.querystring.X); a handshake missing any of them is refused with 401
+        without calling the function, as API Gateway does."""
         self._function = function
         self._invoker = invoker.sibling(self._decide, "authorizer")
         self.method_arn = arn
+        self._sources = tuple(identity_sources)
 
     async def authorize(
         self, connect_event: Mapping[str, Any], upgrade_headers: Iterable[tuple[str, str]]
     ) -> Verdict:
+        if not all(_present(source, connect_event) for source in self._sources):
+            return Verdict(401)
         outcome = await self._invoker.invoke(self.request_event(connect_event, upgrade_headers))
         if outcome.failed or outcome.timed_out:
             return Verdict(500)  # the invoker has logged why, with the request id
@@ -101,6 +113,23 @@ class Authorizer:
                 request["requestId"],
             )
             return {"statusCode": 500}
+
+
+def _present(source: str, event: Mapping[str, Any]) -> bool:
+    """Whether an identity source (route.request.header.X, route.request.querystring.X) has a
+    non-empty value in the $connect event; other sources are not checked locally."""
+    for prefix, field, fold in (
+        ("route.request.header.", "headers", True),
+        ("route.request.querystring.", "queryStringParameters", False),
+    ):
+        if source.startswith(prefix):
+            name = source.removeprefix(prefix)
+            values = event.get(field) or {}
+            if fold:
+                values = {key.lower(): value for key, value in values.items()}
+                name = name.lower()
+            return bool(values.get(name))
+    return True
 
 
 def judge(answer: Any, arn: str, latency_ms: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The @connections API's SigV4 check: what `serve` can verify of a signature without IAM.
+"""The SigV4 check of the @connections API and of POST /publish (AWS_IAM): what `serve` can
+verify of a signature without IAM.
 
 Every call needs an Authorization header of SigV4's form (AWS4-HMAC-SHA256; Credential scoped
 to DATE/REGION/execute-api/aws4_request; SignedHeaders with host and x-amz-date), an X-Amz-Date
@@ -31,7 +32,8 @@ log = logging.getLogger("local_gateway")
 
 
 class SignatureCheck:
-    """Checks the SigV4 signature of @connections calls against serve's region and keys."""
+    """Checks the SigV4 signature of @connections and /publish calls against serve's region
+    and keys."""
 
     def __init__(self, region: str, access_key: str | None, secret_key: str | None) -> None:
         self.region = region
@@ -77,7 +79,7 @@ class SignatureCheck:
                 else "no key: it has no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of its own"
             )
             log.warning(
-                "@connections: calls signed with access key %s are accepted unverified: serve"
+                "SigV4: calls signed with access key %s are accepted unverified: serve"
                 " has no IAM, so it verifies %s",
                 access_key,
                 own,

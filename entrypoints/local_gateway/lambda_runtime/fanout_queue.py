@@ -8,34 +8,15 @@ queue (adapters/memory/dispatcher.py), as on AWS it only sends to SQS.
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from adapters.memory.dispatcher import serve_queue
 from adapters.memory.queue import LocalQueue
 from entrypoints.composition.settings import Settings
-from entrypoints.local_gateway.lambda_runtime.handlers import Handler, load_handler
+from entrypoints.local_gateway.lambda_runtime.handlers import OnFirstCall
 
 # The template's FanoutWorkerFunction Handler (tests/integration/test_template.py checks it).
 WORKER_HANDLER = "entrypoints.fanout_worker.handler"
-
-
-class _OnFirstShard:
-    """The worker's handler, imported when the first shard arrives: most `serve` runs never
-    shard, and another app's handler (--handler) never does."""
-
-    def __init__(self, spec: str) -> None:
-        self._spec = spec
-        self._lock = threading.Lock()
-        self._handler: Handler | None = None
-
-    def __call__(self, event: dict[str, Any], context: Any) -> Mapping[str, Any] | None:
-        with self._lock:
-            if self._handler is None:
-                self._handler = load_handler(self._spec, option="the fan-out worker")
-        result: Mapping[str, Any] | None = self._handler(event, context)
-        return result
 
 
 @contextlib.contextmanager
@@ -44,7 +25,9 @@ def serving_fanout_queue(region: str) -> Iterator[LocalQueue]:
     (SHARD_WORKERS of them; SHARD_MAX_RECEIVE receives before its dead-letter list)."""
     settings = Settings.from_environ()
     queue = LocalQueue(
-        _OnFirstShard(WORKER_HANDLER),
+        # Imported when the first shard arrives: most `serve` runs never shard, and another
+        # app's handler (--handler) never does.
+        OnFirstCall(WORKER_HANDLER, option="the fan-out worker"),
         settings.shard_workers,
         settings.shard_max_receive,
         region=region,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -41,3 +42,21 @@ def load_handler(spec: str, option: str = "--handler") -> Handler:
     if not callable(handler):
         raise HandlerError(f"{spec!r} is a {type(handler).__name__}, not a function")
     return handler  # type: ignore[no-any-return]
+
+
+class OnFirstCall:
+    """A handler named by `spec`, imported on its first call rather than at start: the fan-out
+    worker and the publish handler, which many `serve` runs never call (and another app's
+    --handler never does)."""
+
+    def __init__(self, spec: str, option: str) -> None:
+        self._spec = spec
+        self._option = option
+        self._lock = threading.Lock()
+        self._handler: Handler | None = None
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        with self._lock:
+            if self._handler is None:
+                self._handler = load_handler(self._spec, option=self._option)
+        return self._handler(event, context)

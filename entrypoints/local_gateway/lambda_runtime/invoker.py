@@ -107,7 +107,7 @@ class Invoker:
                 self._name,
                 self._timeout,
                 request["routeKey"],
-                request["connectionId"],
+                request.get("connectionId", "-"),  # none in an HTTP API event
                 request["requestId"],
                 context.aws_request_id,
             )
@@ -117,7 +117,7 @@ class Invoker:
                 "%s raised: route=%s connection=%s request=%s lambda_request=%s",
                 self._name,
                 request["routeKey"],
-                request["connectionId"],
+                request.get("connectionId", "-"),  # none in an HTTP API event
                 request["requestId"],
                 context.aws_request_id,
             )
@@ -125,7 +125,7 @@ class Invoker:
             "%s route=%s connection=%s status=%d duration_ms=%.1f",
             self._name,
             request["routeKey"],
-            request["connectionId"],
+            request.get("connectionId", "-"),  # none in an HTTP API event
             outcome.status(),
             (time.perf_counter() - started) * 1000,
         )

@@ -85,6 +85,10 @@ class Router:
         route = Route(frozenset(methods), re.compile(pattern), handler, max_body_bytes)
         self._routes.append(route)
 
+    def serves(self, path: str) -> bool:
+        """Whether any route serves `path` (by any method)."""
+        return any(route.pattern.fullmatch(path) for route in self._routes)
+
     def max_body_bytes(self, method: str, path: str) -> int:
         """The cap on a request's body: its route's; for a method the path's routes do not
         serve (405), the smallest of theirs; DEFAULT_MAX_BODY_BYTES for a path none serves."""

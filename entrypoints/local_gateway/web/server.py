@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import socket
+import ssl
 
 from entrypoints.local_gateway.web.http_router import HttpRequest, HttpResponse, Router
 from entrypoints.local_gateway.web.http_serving import serve_http
@@ -27,11 +28,19 @@ class LocalGateway:
     """API Gateway's WebSocket API for one stage, served on a listening socket."""
 
     def __init__(
-        self, runtime: Runtime, sock: socket.socket, router: Router, page: bool = True
+        self,
+        runtime: Runtime,
+        sock: socket.socket,
+        router: Router,
+        page: bool = True,
+        tls: tuple[socket.socket, ssl.SSLContext] | None = None,
     ) -> None:
-        """`router` holds the APIs served beside the WebSocket endpoint (@connections...)."""
+        """`router` holds the APIs served beside the WebSocket endpoint (@connections...);
+        `tls`, a second listening socket that serves the same over TLS (https, wss)."""
         self.runtime = runtime
         self._sock = sock
+        self._tls = tls
+        self._tls_server: asyncio.Server | None = None
         self.host, self.port = sock.getsockname()[:2]
         self.router = router
         if page:
@@ -57,6 +66,11 @@ class LocalGateway:
         self._server = await asyncio.start_server(
             self._on_tcp, sock=self._sock, backlog=LISTEN_BACKLOG
         )
+        if self._tls is not None:
+            sock, context = self._tls
+            self._tls_server = await asyncio.start_server(
+                self._on_tcp, sock=sock, backlog=LISTEN_BACKLOG, ssl=context
+            )
 
     async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -108,8 +122,9 @@ class LocalGateway:
                 connection.wire.abort()
             if late:
                 await asyncio.wait(late, timeout=SHUTDOWN_GRACE_SECONDS)
-        if self._server is not None:
-            self._server.close()
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close()
         # Idle keep-alive HTTP connections: drop them, and let their tasks end on their own.
         for writer in self._connections.values():
             writer.transport.abort()

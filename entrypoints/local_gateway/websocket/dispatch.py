@@ -50,7 +50,9 @@ class Dispatcher:
                             runtime.disconnect_drops.rate,
                         )
                         return
-                    await runtime.invoker.invoke(disconnect_event(runtime.stage, facts, *item))
+                    if runtime.integrates("$disconnect"):
+                        event = disconnect_event(runtime.stage, facts, *item)
+                        await runtime.invoker.invoke(event)
                     return
                 await self._invoke(item)
             except Exception:
@@ -63,10 +65,22 @@ class Dispatcher:
         runtime = self._runtime
         route_key = runtime.selector.select(body)
         event = message_event(runtime.stage, self._connection.facts, route_key, body)
+        if not runtime.integrates(route_key):  # no such route, and no $default either
+            self._report("Forbidden", event["requestContext"])
+            return
         outcome = await runtime.invoker.invoke(event)
         if outcome.failed or outcome.timed_out:
             message = "Endpoint request timed out" if outcome.timed_out else "Internal server error"
             self._report(message, event["requestContext"])
+        elif route_key in runtime.two_way:
+            self._answer(outcome.result)
+
+    def _answer(self, result: object) -> None:
+        # A route response sends the integration's body back: a proxy result's `body`.
+        body = result.get("body") if isinstance(result, dict) else None
+        if body is not None and self._connection.wire.is_open:
+            text = body if isinstance(body, str) else json.dumps(body)
+            self._connection.send(text.encode())
 
     def _report(self, message: str, request: dict[str, str]) -> None:
         # What API Gateway sends the client when the integration fails or times out.

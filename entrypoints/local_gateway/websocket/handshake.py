@@ -15,6 +15,7 @@ from websockets.server import ServerProtocol
 
 from entrypoints.local_gateway.lambda_runtime.events import ConnectionFacts, connect_event, now_ms
 from entrypoints.local_gateway.lambda_runtime.ids import gateway_id
+from entrypoints.local_gateway.lambda_runtime.invoker import Invocation
 from entrypoints.local_gateway.websocket.connections import LiveConnection
 from entrypoints.local_gateway.websocket.runtime import Runtime
 from entrypoints.local_gateway.websocket.session import run_session
@@ -43,7 +44,7 @@ async def serve_websocket(
         protocol.send_response(response)
         wire.flush()
         return
-    facts = _facts(request, writer)
+    facts = _facts(request, writer, runtime.domain_name)
     url = urlsplit(request.path)
     server_port = str(writer.get_extra_info("sockname")[1])
     started = time.perf_counter()
@@ -59,7 +60,10 @@ async def serve_websocket(
         # The authorizer's context travels with the connection, into every later event.
         facts = dataclasses.replace(facts, authorizer=verdict.context)
         event["requestContext"]["authorizer"] = dict(verdict.context or {})
-    outcome = await runtime.invoker.invoke(event)
+    if runtime.integrates("$connect"):
+        outcome = await runtime.invoker.invoke(event)
+    else:  # no $connect integration: API Gateway lets the connection in
+        outcome = Invocation(result={"statusCode": 200})
     status = outcome.status()
     elapsed_ms = (time.perf_counter() - started) * 1000
     if runtime.closing:
@@ -87,14 +91,16 @@ async def serve_websocket(
     await run_session(runtime, reader, connection)
 
 
-def _facts(request: Request, writer: asyncio.StreamWriter) -> ConnectionFacts:
+def _facts(
+    request: Request, writer: asyncio.StreamWriter, domain_name: str | None
+) -> ConnectionFacts:
     peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
     return ConnectionFacts(
         connection_id=gateway_id(),
         connected_at_ms=now_ms(),
         source_ip=str(peer[0]),
         user_agent=request.headers.get("User-Agent"),
-        domain_name=request.headers.get("Host", "localhost"),
+        domain_name=domain_name or request.headers.get("Host", "localhost"),
     )
 
 

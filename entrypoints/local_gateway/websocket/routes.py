@@ -1,4 +1,5 @@
-"""Route selection with `$request.body.action`, as API Gateway does it; JSON is read strictly.
+"""Route selection with `$request.body.action` (or another `$request.body.` path, as a template
+names it), as API Gateway does it; JSON is read strictly.
 
 Python's `json` accepts NaN, Infinity and -Infinity, which strict JSON (RFC 8259) forbids. AWS
 does not document its parser, but API Gateway runs on the JVM, where Jackson rejects them by
@@ -24,10 +25,20 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
-class RouteSelector:
-    """Picks a message's route: its JSON `action`, when that names a route, else $default."""
+BODY_EXPRESSION = re.compile(r"\$request\.body\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
 
-    def __init__(self, routes: Iterable[str]) -> None:
+
+class RouteSelector:
+    """Picks a message's route: its JSON `action` (or the expression's field), when that names
+    a route, else $default."""
+
+    def __init__(self, routes: Iterable[str], expression: str = "$request.body.action") -> None:
+        matched = BODY_EXPRESSION.fullmatch(expression)
+        if not matched:
+            raise ValueError(
+                f"route selection expression {expression!r}: serve reads $request.body.<field>"
+            )
+        self.path = tuple(matched.group(1).split("."))
         names = [name.strip() for name in routes if name.strip()]
         reserved = sorted(RESERVED_ROUTES.intersection(names))
         if reserved:
@@ -45,9 +56,11 @@ class RouteSelector:
             frame = json.loads(body, parse_constant=_not_json)
         except (ValueError, RecursionError):
             return DEFAULT_ROUTE
-        if not isinstance(frame, dict):
-            return DEFAULT_ROUTE
-        action = frame.get("action")
+        action: Any = frame
+        for key in self.path:
+            if not isinstance(action, dict):
+                return DEFAULT_ROUTE
+            action = action.get(key)
         if isinstance(action, str) and action in self.routes:
             return action
         return DEFAULT_ROUTE

@@ -30,3 +30,15 @@ class Runtime:
     allowed_origins: tuple[str, ...] = ()
     # Set at shutdown: new handshakes are refused while open sockets are closed.
     closing: bool = False
+    # The routes with an integration (--template: a template's; None: every route, one handler).
+    # A frame whose route has none gets API Gateway's "Forbidden"; $connect and $disconnect
+    # without one just connect and close.
+    integrated: frozenset[str] | None = None
+    # Routes with a route response (--template): the integration's body goes back to the sender.
+    two_way: frozenset[str] = frozenset()
+    # The host:port put in the events' domainName (--template: serve's TLS listener, so that
+    # https://{domainName}/{stage} reaches the @connections API); None: the Host header's.
+    domain_name: str | None = None
+
+    def integrates(self, route_key: str) -> bool:
+        return self.integrated is None or route_key in self.integrated

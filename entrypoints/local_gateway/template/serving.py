@@ -1,0 +1,195 @@
+"""`serve --template PATH`: the gateway built from a user's template instead of one handler.
+
+Each route calls its own function in its own processes (functions.py); the template's tables
+are made in an embedded DynamoDB (moto, as `--store dynamodb`); a second, TLS listener answers
+on the host:port every event's domainName names, so `https://{domainName}/{stage}` reaches the
+@connections API; and each function's environment points boto3 at the local services.
+
+Long: the assembly of every part of --template, in the order serve starts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from entrypoints.local_gateway.authorizer.authorization import Authorizer, method_arn
+from entrypoints.local_gateway.connections_api import management_api
+from entrypoints.local_gateway.connections_api.signature import SignatureCheck
+from entrypoints.local_gateway.lambda_runtime import ids
+from entrypoints.local_gateway.lambda_runtime.events import Stage
+from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
+from entrypoints.local_gateway.lambda_runtime.lambda_context import FunctionInfo, LambdaContext
+from entrypoints.local_gateway.template.app import App, build_app
+from entrypoints.local_gateway.template.functions import (
+    FunctionError,
+    Sandboxes,
+    function_environment,
+)
+from entrypoints.local_gateway.template.queues import Poller, create_queues
+from entrypoints.local_gateway.template.reading import TemplateError, read_template
+from entrypoints.local_gateway.template.tables import create_tables
+from entrypoints.local_gateway.template.tls import local_tls
+from entrypoints.local_gateway.web.http_router import Router
+from entrypoints.local_gateway.web.server import LocalGateway, listen
+from entrypoints.local_gateway.websocket.faults import DisconnectDrops
+from entrypoints.local_gateway.websocket.origins import page_origins
+from entrypoints.local_gateway.websocket.routes import RESERVED_ROUTES, RouteSelector
+from entrypoints.local_gateway.websocket.runtime import Runtime
+
+log = logging.getLogger("local_gateway")
+
+
+class Routed:
+    """The handler the gateway calls: each route's own function."""
+
+    def __init__(self, routes: dict[str, Sandboxes]) -> None:
+        self._routes = routes
+
+    def __call__(self, event: dict[str, object], context: object) -> object:
+        request = event["requestContext"]
+        assert isinstance(request, dict)
+        return self._routes[str(request["routeKey"])](event, context)
+
+
+@contextlib.contextmanager
+def template_gateway(
+    args: argparse.Namespace, sock: socket.socket, region: str
+) -> Iterator[LocalGateway]:
+    """The gateway for args.template, its functions started; they stop when the block ends."""
+    tls_sock = listen(args.host, 0)
+    host = sock.getsockname()[0]
+    domain = f"{host}:{tls_sock.getsockname()[1]}"
+    api_id = ids.api_id()
+    template = read_template(Path(args.template), region)
+    with contextlib.ExitStack() as stack:
+        moto = stack.enter_context(_moto())  # SQS, and DynamoDB unless --dynamodb-endpoint
+        endpoint = args.dynamodb_endpoint or moto
+        app = build_app(template, region, api_id, domain, moto)
+        for line in app.not_served:
+            print(f"switchboard serve: {line}", file=sys.stderr, flush=True)
+        port = sock.getsockname()[1]
+        os.environ["APIGW_ENDPOINT"] = f"http://{host}:{port}/{app.stage}"
+        tls = local_tls()
+        import boto3
+
+        create_tables(boto3.client("dynamodb", endpoint_url=endpoint, region_name=region),
+                      app.tables)  # fmt: skip
+        sqs = boto3.client("sqs", endpoint_url=moto, region_name=region)
+        create_queues(sqs, app.queues)
+        local = {
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_ENDPOINT_URL_SQS": moto,
+            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": os.environ["APIGW_ENDPOINT"],
+            "AWS_CA_BUNDLE": str(tls.ca_bundle),
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        }
+        hosts = {f"{api_id}.execute-api.{region}.amazonaws.com": domain}
+        functions = {
+            name: Sandboxes(
+                function, function_environment(function, region, local, os.environ, hosts)
+            )
+            for name, function in app.functions.items()
+        }
+        for function in functions.values():
+            stack.callback(function.close)
+        _start(functions)
+        for consumer in app.consumers:
+            poller = Poller(consumer, sqs, _direct(functions[consumer.function], region), region)
+            poller.start()
+            stack.callback(poller.stop)
+            log.info("%s polls %s", consumer.function, consumer.queue.name)
+        yield _gateway(args, sock, region, app, functions, (tls_sock, tls.context), domain)
+
+
+def _direct(function: Sandboxes, region: str) -> Callable[[dict[str, Any]], Any]:
+    """Call a function as an event source mapping does: straight, not through API Gateway."""
+    info = FunctionInfo(function_name=function.function.name, region=region)
+
+    def invoke(event: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        context = LambdaContext(info, function.function.timeout)
+        try:
+            result = function(event, context)
+        except Exception:
+            status = "failed"
+            raise
+        else:
+            status = "ok"
+            return result
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            name, records = function.function.logical_id, len(event["Records"])
+            log.info("%s sqs records=%d %s duration_ms=%.1f", name, records, status, elapsed_ms)
+
+    return invoke
+
+
+def _start(functions: dict[str, Sandboxes]) -> None:
+    """A first sandbox of each function, side by side: a handler that cannot be imported
+    stops serve now, naming the function and its Handler."""
+    with ThreadPoolExecutor(max_workers=max(1, len(functions))) as pool:
+        for future in [pool.submit(f.start) for f in functions.values()]:
+            try:
+                future.result()
+            except FunctionError as error:
+                raise TemplateError(str(error)) from error
+
+
+def _gateway(
+    args: argparse.Namespace,
+    sock: socket.socket,
+    region: str,
+    app: App,
+    functions: dict[str, Sandboxes],
+    tls: tuple[socket.socket, ssl.SSLContext],
+    domain: str,
+) -> LocalGateway:
+    handler = Routed({route: functions[name] for route, name in app.routes.items()})
+    invoker = Invoker(handler, args.workers, FunctionInfo(region=region), args.integration_timeout)
+    stage = Stage(app.api_id, app.stage)
+    authorizer = None
+    if app.authorizer:
+        arn = method_arn(region, stage.api_id, stage.name)
+        authorizer = Authorizer(functions[app.authorizer], invoker, arn, app.identity_sources)
+    custom = [route for route in app.routes if route not in RESERVED_ROUTES]
+    runtime = Runtime(
+        stage=stage,
+        invoker=invoker,
+        selector=RouteSelector(custom, app.selection),
+        idle_timeout=args.idle_timeout,
+        max_duration=args.max_duration,
+        allowed_origins=(*page_origins(args.host, sock.getsockname()[1]), *args.allow_origin),
+        authorizer=authorizer,
+        disconnect_drops=DisconnectDrops(args.drop_disconnect_rate, args.seed),
+        integrated=frozenset(app.routes),
+        two_way=app.two_way,
+        domain_name=domain,
+    )
+    router = Router()
+    signatures = (
+        None if args.allow_unsigned else SignatureCheck.from_environment(os.environ, region)
+    )
+    management_api.register(router, runtime, signatures)
+    log.info("routes %s, selected by %s", ", ".join(sorted(app.routes)), app.selection)
+    return LocalGateway(runtime, sock, router, page=False, tls=tls)
+
+
+@contextlib.contextmanager
+def _moto() -> Iterator[str]:
+    from entrypoints.local_gateway.services.moto_process import moto_server
+
+    with moto_server() as endpoint:
+        log.info("embedded moto DynamoDB at %s (SQS too)", endpoint)
+        yield endpoint
