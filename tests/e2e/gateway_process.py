@@ -107,6 +107,12 @@ class Gateway:
     def log(self) -> str:
         return self.log_file.read_text(encoding="utf-8", errors="replace")
 
+    def log_lines(self) -> list[str]:
+        """The log's whole lines: the last one may be half written while the server writes it."""
+        text = self.log()
+        lines = text.splitlines()
+        return lines if text.endswith("\n") else lines[:-1]
+
 
 def _query(record: dict[str, Any]) -> dict[str, str]:
     return record["event"].get("queryStringParameters") or {}

@@ -59,7 +59,7 @@ def sends_by(gateway: Gateway, connection_id: str, count: int) -> list[dict[str,
     deadline = time.monotonic() + 30
     while True:
         found = []
-        for line in gateway.log().splitlines():
+        for line in gateway.log_lines():
             if line.startswith("{") and '"invocation"' in line:
                 record = json.loads(line)
                 if record.get("connection_id") == connection_id and (

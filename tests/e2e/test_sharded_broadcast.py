@@ -40,7 +40,7 @@ def sharding_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatew
 def shard_logs(gateway: Gateway) -> list[dict[str, Any]]:
     """The worker's "shard complete" lines (Powertools JSON on the server's stdout)."""
     found = []
-    for line in gateway.log().splitlines():
+    for line in gateway.log_lines():
         if line.startswith("{") and '"shard complete"' in line:
             found.append(json.loads(line))
     return found

@@ -91,6 +91,14 @@ frames = st.one_of(
 )
 
 
+class _LenientOnly(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON has no such numbers."""
+
+
+def _not_json(constant: str) -> Any:
+    raise _LenientOnly(constant)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """A message envelope to everyone: what a bystander gets of a sendmessage without a room."""
@@ -117,7 +125,9 @@ def bystander_sees(frame: str) -> str | Envelope | None:
     if len(frame.encode()) > MAX_FRAME_BYTES:
         return None  # the gateway closes the sender's connection (1009) instead
     try:
-        value = json.loads(frame)
+        value = json.loads(frame, parse_constant=_not_json)
+    except _LenientOnly:
+        return None  # JSON only to a lenient reader (NaN, Infinity): refused, invalid_frame
     except (ValueError, RecursionError):
         return frame  # not JSON (or too deep to read as JSON): $default relays it
     if not isinstance(value, dict) or value.get("action") not in ROUTES:

@@ -38,7 +38,7 @@ def wait_for_lines(gateway: Gateway, pattern: str, count: int, timeout: float = 
 def invocations(gateway: Gateway, **fields: Any) -> list[dict[str, Any]]:
     """The handler's own "invocation" log records (Powertools JSON lines) matching `fields`."""
     found = []
-    for line in gateway.log().splitlines():
+    for line in gateway.log_lines():
         if not line.startswith("{") or '"invocation"' not in line:
             continue
         record = json.loads(line)
