@@ -40,7 +40,7 @@ class Contender:
     def command(self) -> list[str]:
         if self.publisher is None:
             return [PYTHON, str(ROOT / "loadtests" / "floor_server.py"), "--port", "0"]
-        serve = ["-m", "entrypoints.cli", "serve", "--port", "0"]
+        serve = ["-m", "entrypoints.cli", "serve", "--port", "0", "--log-format", "json"]
         if "--store" not in self.args:
             serve += ["--store", "memory"]
         flags = [] if self.inprocess else ["--no-inprocess"]

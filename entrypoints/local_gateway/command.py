@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, sock: socket.socket, region: str) -> LocalGateway:
     selector = RouteSelector(args.routes.split(","))
     handler = load_handler(args.handler)  # after the environment is set: it may read it
-    invoker = Invoker(handler, args.workers, FunctionInfo(region=region), args.integration_timeout)
+    invoker = Invoker(
+        handler, args.workers, FunctionInfo(region=region), args.integration_timeout,
+        log_format=args.log_format,
+    )  # fmt: skip
     stage = Stage(ids.api_id(), args.stage)
     authorizer = None
     spec = AUTH_AUTHORIZER if args.auth else args.authorizer

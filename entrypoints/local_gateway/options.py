@@ -15,6 +15,7 @@ from domain.limits import (
     MAX_CONNECTION_SECONDS,
 )
 from domain.protocol import ROUTES
+from entrypoints.local_gateway.lambda_runtime.console import FORMATS
 from entrypoints.local_gateway.websocket.origins import allowed_origin
 
 # What --auth stands for: the project's own JWT authorizer, with the local HS256 secret.
@@ -33,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="connection store (default: memory)",
     )
     add("--dynamodb-endpoint", help="DynamoDB for --store dynamodb (default: embedded moto)")
+    add(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="text: a readable line per invocation, the handler's lines under it; json: the "
+        "lines as CloudWatch Logs receives them (START, the handler's lines, END, REPORT)",
+    )
     add(
         "--template",
         metavar="PATH",

@@ -133,6 +133,8 @@ def start_gateway(
     for name in ("STORE", "DYNAMODB_ENDPOINT", "APIGW_ENDPOINT", "CONNECTIONS_TABLE"):
         env.pop(name, None)
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "0"]
+    if "--log-format" not in args:  # the handlers' lines as written (JSON), for the tests to read
+        command += ["--log-format", "json"]
     with open(log_file, "wb") as out:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
             [*command, *(["--handler", handler] if handler else []), *args],

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from domain.limits import INTEGRATION_TIMEOUT_SECONDS
+from entrypoints.local_gateway.lambda_runtime.console import Invoked, render
 from entrypoints.local_gateway.lambda_runtime.handlers import Handler
 from entrypoints.local_gateway.lambda_runtime.lambda_context import (
     FunctionInfo,
     LambdaContext,
 )
+from entrypoints.local_gateway.lambda_runtime.output import WholeLines
 from entrypoints.local_gateway.lambda_runtime.workers import WorkerPool
 
 log = logging.getLogger("local_gateway")
@@ -61,7 +64,10 @@ class Invoker:
         *,
         name: str = "handler",
         pool: Executor | None = None,
+        log_format: str | None = None,
     ) -> None:
+        """`log_format` ("text", "json"; console.py): how each invocation shows on the console,
+        its handler's lines gathered under it; None leaves them as they come."""
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         self._handler = handler
@@ -71,10 +77,14 @@ class Invoker:
         self._pool = pool or WorkerPool(workers)
         self._first_call = asyncio.Lock()
         self._warm = False
+        self._log_format = log_format
 
     def sibling(self, handler: Handler, name: str) -> Invoker:
         """Another function (the authorizer) on the same worker pool, with the same timeout."""
-        return Invoker(handler, 1, self._function, self._timeout, name=name, pool=self._pool)
+        return Invoker(
+            handler, 1, self._function, self._timeout, name=name, pool=self._pool,
+            log_format=self._log_format,
+        )  # fmt: skip
 
     async def invoke(self, event: dict[str, Any]) -> Invocation:
         if self._warm:
@@ -92,9 +102,9 @@ class Invoker:
         context = LambdaContext(self._function, self._timeout)
         request = event["requestContext"]
         started = time.perf_counter()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._pool, self._handler, event, context
-        )
+        out = sys.stdout if self._log_format and isinstance(sys.stdout, WholeLines) else None
+        call = _Captured(self._handler, out)
+        future = asyncio.get_running_loop().run_in_executor(self._pool, call, event, context)
         try:
             # shield: like API Gateway, stop waiting at the timeout but let the function run on.
             async with asyncio.timeout(self._timeout):
@@ -121,18 +131,41 @@ class Invoker:
                 request["requestId"],
                 context.aws_request_id,
             )
-        log.info(
-            "%s route=%s connection=%s status=%d duration_ms=%.1f",
-            self._name,
-            request["routeKey"],
-            request.get("connectionId", "-"),  # none in an HTTP API event
-            outcome.status(),
-            (time.perf_counter() - started) * 1000,
-        )
+        duration_ms = (time.perf_counter() - started) * 1000
+        connection = request.get("connectionId", "-")  # none in an HTTP API event
+        if out is None or self._log_format == "json":  # the gateway's own line (stderr)
+            log.info(
+                "%s route=%s connection=%s status=%d duration_ms=%.1f",
+                self._name, request["routeKey"], connection, outcome.status(), duration_ms,
+            )  # fmt: skip
+        if out is not None and self._log_format:
+            describe = getattr(self._handler, "function_for", None)  # several functions
+            name = describe(request["routeKey"]) if describe else self._name
+            invoked = Invoked(
+                name, request["routeKey"], connection, outcome.status(), duration_ms,
+                context.aws_request_id, context.memory_limit_in_mb, list(call.lines),
+            )  # fmt: skip
+            out.emit(render(invoked, self._log_format))
         return outcome
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class _Captured:
+    """The handler, run with its thread's lines gathered (when `out` manages the console)."""
+
+    def __init__(self, handler: Handler, out: WholeLines | None) -> None:
+        self._handler = handler
+        self._out = out
+        self.lines: list[str] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        if self._out is None:
+            return self._handler(event, context)
+        with self._out.capturing() as lines:
+            self.lines = lines
+            return self._handler(event, context)
 
 
 def _log_late_failure(future: asyncio.Future[Any]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 
@@ -26,10 +28,33 @@ class WholeLines(io.TextIOBase):
         complete, newline, rest = pending.rpartition("\n")
         self._partial.text = rest
         if newline:
-            with self._lock:
-                self._stream.write(complete + newline)
-                self._stream.flush()
+            captured = getattr(self._partial, "captured", None)
+            if captured is not None:
+                captured.extend(complete.split("\n"))
+            else:
+                self.emit(complete + newline)
         return len(text)
+
+    def emit(self, text: str) -> None:
+        """Write `text` (whole lines) at once, between other threads' lines."""
+        with self._lock:
+            self._stream.write(text)
+            self._stream.flush()
+
+    @contextmanager
+    def capturing(self) -> Iterator[list[str]]:
+        """While inside, this thread's lines go to the list instead (one invocation's, to be
+        shown together); a last line left without its newline is kept too."""
+        lines: list[str] = []
+        self._partial.captured = lines
+        try:
+            yield lines
+        finally:
+            rest = getattr(self._partial, "text", "")
+            if rest:
+                lines.append(rest)
+                self._partial.text = ""
+            self._partial.captured = None
 
     def flush(self) -> None:
         # A line still being written stays held: flushing it now would splice it again.

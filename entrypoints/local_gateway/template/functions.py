@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from entrypoints.local_gateway.template.app import Function
+from entrypoints.local_gateway.template.sandbox import MARKER
 
 log = logging.getLogger("local_gateway")
 SANDBOX = Path(__file__).with_name("sandbox.py")
@@ -55,9 +56,11 @@ class Sandbox:
             text=True,
         )
         os.close(write)
-        self._answers = os.fdopen(read, "r")
+        self._answers = os.fdopen(read, "r", errors="replace")
+        self.output: list[str] = []  # what the function printed, not yet shown
         first = self._answer(INIT_TIMEOUT_SECONDS, "init")
         if "init_error" in first:
+            sys.stderr.write("".join(line + "\n" for line in self.drain()))
             self.close()
             error = first["init_error"]
             raise FunctionError(
@@ -86,20 +89,31 @@ class Sandbox:
             raise FunctionError(str(error["errorMessage"]), str(error["errorType"]))
         return answer["result"]
 
+    def drain(self) -> list[str]:
+        lines, self.output = self.output, []
+        return lines
+
     def _answer(self, timeout: float, request: str) -> dict[str, Any]:
+        """The answer line; the lines printed before it go to `output`."""
+        deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(self._answers, selectors.EVENT_READ)
-            ready = selector.select(timeout)
-        line = self._answers.readline() if ready else ""
-        if not line:
-            self.close()
-            what = "timed out" if not ready else "ended"
-            raise FunctionError(
-                f"{self.function.logical_id}: Task {what} after {timeout:.2f} seconds "
-                f"(request {request})"
-            )
-        value: dict[str, Any] = json.loads(line)
-        return value
+            while selector.select(max(0.0, deadline - time.monotonic())):
+                line = self._answers.readline()
+                if not line:
+                    break  # the process ended
+                printed, marker, answer = line.partition(MARKER)
+                if printed.rstrip("\n"):
+                    self.output.append(printed.rstrip("\n"))
+                if marker:
+                    value: dict[str, Any] = json.loads(answer)
+                    return value
+        what = "timed out" if time.monotonic() >= deadline else "ended"
+        self.close()
+        raise FunctionError(
+            f"{self.function.logical_id}: Task {what} after {timeout:.2f} seconds "
+            f"(request {request})"
+        )
 
     @property
     def alive(self) -> bool:
@@ -137,6 +151,9 @@ class Sandboxes:
             try:
                 result = sandbox.invoke(event, context)
             finally:
+                printed = sandbox.drain()
+                if printed:  # through serve's stdout, on this thread: the invocation's lines
+                    sys.stdout.write("\n".join(printed) + "\n")
                 self._release(sandbox)
             return result
 

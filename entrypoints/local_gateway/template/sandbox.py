@@ -1,10 +1,11 @@
 """One function's process, as Lambda runs one: started in the function's code folder with its
 environment, it imports the handler once, then runs one invocation at a time.
 
-Run as a script by `python -I` (functions.py): nothing of serve's is on its path, only the
-function's folder and the installed packages. Requests come as JSON lines on stdin; answers go
-back as JSON lines on the file descriptor named by argv[2], so that whatever the handler prints
-(stdout, stderr) reaches the console as it would reach CloudWatch.
+Run as a script by `python -I -u` (functions.py): nothing of serve's is on its path, only the
+function's folder and the installed packages. Requests come as JSON lines on stdin. Whatever the
+handler prints (stdout and stderr) and the answers share one pipe, the file descriptor named by
+argv[2], in the order written: an answer is a line that starts with MARKER, and every line before
+it belongs to that invocation, as CloudWatch would show it.
 """
 
 from __future__ import annotations
@@ -40,8 +41,19 @@ def _error(error: BaseException) -> dict[str, Any]:
     }
 
 
+MARKER = "\x1eswitchboard-answer "
+
+
+def answer(fd: int, value: dict[str, Any]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(fd, (MARKER + json.dumps(value) + "\n").encode())
+
+
 def main() -> None:
-    handler_spec, answers = sys.argv[1], os.fdopen(int(sys.argv[2]), "w", buffering=1)
+    handler_spec, fd = sys.argv[1], int(sys.argv[2])
+    os.dup2(fd, 1)  # the handler's stdout and stderr: the same pipe, before its answers
+    os.dup2(fd, 2)
     sys.path.insert(0, os.getcwd())  # the code folder: Lambda's /var/task
     module_name, _, function_name = handler_spec.rpartition(".")
     try:
@@ -49,18 +61,19 @@ def main() -> None:
         if not callable(handler):
             raise TypeError(f"{handler_spec} is a {type(handler).__name__}, not a function")
     except Exception as error:
-        answers.write(json.dumps({"init_error": _error(error)}) + "\n")
+        traceback.print_exception(error, file=sys.stderr)
+        answer(fd, {"init_error": _error(error)})
         return
-    answers.write(json.dumps({"ready": True}) + "\n")
+    answer(fd, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            answer = {"result": handler(request["event"], Context(request["context"]))}
-            text = json.dumps(answer)
+            result = {"result": handler(request["event"], Context(request["context"]))}
+            json.dumps(result)  # what cannot go back as JSON fails the invocation, as on Lambda
         except Exception as error:
             traceback.print_exception(error, file=sys.stderr)
-            text = json.dumps({"error": _error(error)})
-        answers.write(text + "\n")
+            result = {"error": _error(error)}
+        answer(fd, result)
 
 
 if __name__ == "__main__":

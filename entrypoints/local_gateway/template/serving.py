@@ -56,6 +56,10 @@ class Routed:
     def __init__(self, routes: dict[str, Sandboxes]) -> None:
         self._routes = routes
 
+    def function_for(self, route: str) -> str:
+        """The logical id of the route's function, for the console."""
+        return self._routes[route].function.logical_id
+
     def __call__(self, event: dict[str, object], context: object) -> object:
         request = event["requestContext"]
         assert isinstance(request, dict)
@@ -157,7 +161,10 @@ def _gateway(
     domain: str,
 ) -> LocalGateway:
     handler = Routed({route: functions[name] for route, name in app.routes.items()})
-    invoker = Invoker(handler, args.workers, FunctionInfo(region=region), args.integration_timeout)
+    invoker = Invoker(
+        handler, args.workers, FunctionInfo(region=region), args.integration_timeout,
+        log_format=args.log_format,
+    )  # fmt: skip
     stage = Stage(app.api_id, app.stage)
     authorizer = None
     if app.authorizer:
