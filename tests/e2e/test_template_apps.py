@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -37,15 +38,19 @@ def say(ws: ClientConnection, text: str) -> None:
     ws.send(json.dumps({"action": "sendmessage", "data": text}))
 
 
-def table_ids(gateway: Gateway) -> set[str]:
-    """The connection ids in the app's own table, read from the embedded DynamoDB."""
+def local_client(gateway: Gateway, service: Literal["dynamodb", "sqs"]) -> Any:
+    """A boto3 client of serve's embedded moto (its DynamoDB and SQS), as the log names it."""
     endpoint = re.search(r"embedded moto DynamoDB at (\S+)", gateway.log())
     assert endpoint, gateway.log()
-    client = boto3.client(
-        "dynamodb", endpoint_url=endpoint[1], region_name="us-east-1",
+    return boto3.client(
+        service, endpoint_url=endpoint[1], region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
     )  # fmt: skip
-    items = client.scan(TableName="chat-connections")["Items"]
+
+
+def table_ids(gateway: Gateway) -> set[str]:
+    """The connection ids in the app's own table, read from the embedded DynamoDB."""
+    items = local_client(gateway, "dynamodb").scan(TableName="chat-connections")["Items"]
     return {item["connectionId"]["S"] for item in items}
 
 
@@ -174,12 +179,7 @@ def test_a_queue_feeds_its_worker_and_a_failing_message_goes_to_the_dead_letters
             ws.send(json.dumps({"action": "sendmessage", "data": "poison"}))
             ws.send(json.dumps({"action": "sendmessage", "data": "hello"}))
             assert ws.recv(timeout=20) == "processed: hello"  # the worker, fed by SQS, answered
-            endpoint = re.search(r"embedded moto DynamoDB at (\S+)", gateway.log())
-            assert endpoint, gateway.log()
-            sqs = boto3.client(
-                "sqs", endpoint_url=endpoint[1], region_name="us-east-1",
-                aws_access_key_id="local", aws_secret_access_key="local",
-            )  # fmt: skip
+            sqs = local_client(gateway, "sqs")
             url = sqs.get_queue_url(QueueName="queued-dead-letters")["QueueUrl"]
             deadline, dead = time.monotonic() + 30, ""
             while not dead:  # failed twice (maxReceiveCount 2), 1 s visibility timeout each

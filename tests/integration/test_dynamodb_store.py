@@ -15,7 +15,6 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from moto import mock_aws
 
 from adapters.dynamodb.batch import BatchRetry
 from adapters.dynamodb.budgets import DynamoBudgets
@@ -24,6 +23,7 @@ from domain.budget import MessageBudget
 from domain.errors import StoreError
 from domain.model import Connection, Identity
 from infra.tables import create_table_kwargs, ensure_table
+from tests.integration.moto_tables import moto_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,13 +35,9 @@ NOW = T0_MS // 1000
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        # Standard retry mode, as the container builds it; 3 attempts keep back-off waits short.
-        config = Config(retries={"mode": "standard", "total_max_attempts": 3})
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1", config=config)
-        ensure_table(dynamodb, TABLE)
+    # Standard retry mode, as the container builds it; 3 attempts keep back-off waits short.
+    config = Config(retries={"mode": "standard", "total_max_attempts": 3})
+    with moto_table(monkeypatch, TABLE, config) as dynamodb:
         yield dynamodb
 
 

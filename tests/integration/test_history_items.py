@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from adapters.dynamodb.audience import DynamoAudience
 from adapters.dynamodb.logs import DynamoLogs
@@ -18,7 +16,7 @@ from adapters.dynamodb.store import DynamoStore
 from domain.history import HistoryPolicy
 from domain.model import Connection
 from domain.shards import EveryonePart, RoomPart
-from infra.tables import ensure_table
+from tests.integration.moto_tables import moto_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,11 +29,7 @@ KEEP = HistoryPolicy(size=100, ttl=600)
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        ensure_table(dynamodb, TABLE)
+    with moto_table(monkeypatch, TABLE) as dynamodb:
         yield dynamodb
 
 

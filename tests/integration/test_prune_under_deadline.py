@@ -9,17 +9,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from adapters.clock import SystemClock
 from adapters.dynamodb import items
 from adapters.dynamodb.store import DynamoStore
 from domain.fanout import Fanout, RetryPolicy
 from domain.model import Connection
-from infra.tables import ensure_table
 from tests.doubles import FakePublisher
+from tests.integration.moto_tables import moto_table
 from tests.reliability.report import Row, record
 
 TABLE = "prune-deadline"
@@ -31,11 +29,7 @@ ROUND_TRIP_SECONDS = 0.008
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        ensure_table(dynamodb, TABLE)
+    with moto_table(monkeypatch, TABLE) as dynamodb:
         yield dynamodb
 
 
