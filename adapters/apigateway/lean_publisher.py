@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import ssl
 import threading
 import weakref
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
@@ -49,14 +50,21 @@ class LeanPublisher(Publisher):
         credentials: CredentialSource | None = None,
         connect_timeout: float = 2.0,
         read_timeout: float = 5.0,
+        ca_bundle: str | None = None,
     ) -> None:
+        """`ca_bundle`: the certificates to trust for https, as boto3 clients do (AWS_CA_BUNDLE
+        or the config file's ca_bundle, read by botocore when no credentials are given)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         if not endpoint.startswith(("https://", "http://")):
             raise ValueError(f"endpoint must be an http(s) URL, not {endpoint!r}")
         # botocore's default chain (environment, profile, container or instance role), the
         # one boto3 clients use; a Session caches the credentials it finds.
-        self._credentials = credentials or botocore.session.Session()
+        session = botocore.session.Session()
+        self._credentials = credentials or session
+        self._ca_bundle = ca_bundle or (
+            None if credentials else session.get_config_variable("ca_bundle")
+        )
         self._endpoint, self._region = endpoint, region
         self._concurrency = concurrency
         self._timeout = aiohttp.ClientTimeout(
@@ -115,7 +123,8 @@ class LeanPublisher(Publisher):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     async def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60)
+        trust = ssl.create_default_context(cafile=self._ca_bundle) if self._ca_bundle else True
+        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=60, ssl=trust)
         return aiohttp.ClientSession(
             connector=connector,
             timeout=self._timeout,

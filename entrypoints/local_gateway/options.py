@@ -42,6 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lines as CloudWatch Logs receives them (START, the handler's lines, END, REPORT)",
     )
     add(
+        "--code",
+        metavar="FOLDER",
+        help="with --template: the code of functions whose template names an S3 object",
+    )
+    add(
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="with --template: a parameter's value (repeatable); others take their Default",
+    )
+    add(
         "--template",
         metavar="PATH",
         help="serve the app a CloudFormation or SAM template describes: its routes, functions, "

@@ -139,11 +139,13 @@ class Invoker:
                 self._name, request["routeKey"], connection, outcome.status(), duration_ms,
             )  # fmt: skip
         if out is not None and self._log_format:
-            describe = getattr(self._handler, "function_for", None)  # several functions
-            name = describe(request["routeKey"]) if describe else self._name
+            name, memory = self._name, context.memory_limit_in_mb
+            describe = getattr(self._handler, "function_for", None)  # --template's functions
+            if describe is not None:
+                name, memory = describe(request["routeKey"])
             invoked = Invoked(
                 name, request["routeKey"], connection, outcome.status(), duration_ms,
-                context.aws_request_id, context.memory_limit_in_mb, list(call.lines),
+                context.aws_request_id, memory, list(call.lines),
             )  # fmt: skip
             out.emit(render(invoked, self._log_format))
         return outcome

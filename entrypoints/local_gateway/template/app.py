@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from entrypoints.local_gateway.template import names
+from entrypoints.local_gateway.template.http_api import HttpRoute, http_api_ids, read_http_routes
 from entrypoints.local_gateway.template.intrinsics import Resolver, Unresolvable
 from entrypoints.local_gateway.template.queues import Consumer, Queue, read_consumers, read_queues
 from entrypoints.local_gateway.template.reading import Template, TemplateError
@@ -61,23 +62,36 @@ class App:
     not_served: list[str] = field(default_factory=list)
     queues: list[Queue] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
+    http_routes: list[HttpRoute] = field(default_factory=list)
 
 
 def build_app(
-    template: Template, region: str, api_id: str, domain: str, sqs_endpoint: str = ""
+    template: Template,
+    region: str,
+    api_id: str,
+    domain: str,
+    sqs_endpoint: str = "",
+    given: Mapping[str, str] | None = None,
 ) -> App:
+    """`given`: parameter values (serve --parameter NAME=VALUE), over their defaults."""
+    given = given or {}
     resources = template.resources
-    parameters = names.parameter_values(template.parameters)
-    resolver = names.resolver(resources, parameters, region, api_id, domain, sqs_endpoint)
+    parameters = names.parameter_values(template.parameters, given)
+    resolver = names.resolver(
+        resources, parameters, template.conditions, region, api_id, domain, sqs_endpoint
+    )
     api = _websocket_api(resources)
     not_served: list[str] = []
     stage, routes, two_way = "", {}, set()
     authorizer: str | None = None
     sources: tuple[str, ...] = ()
     integrations = _by_type(resources, "AWS::ApiGatewayV2::Integration")
+    http_apis = http_api_ids(resolver, resources)
     for name, resource in resources.items():
         kind = resource.get("Type", "")
         properties = resource.get("Properties") or {}
+        if _part_of(resolver, name, kind, properties, http_apis):
+            continue  # an HTTP API, its routes, integrations and stages: http_api.py
         part_of_an_api = kind.startswith("AWS::ApiGatewayV2::") and kind != "AWS::ApiGatewayV2::Api"
         if part_of_an_api and _value(resolver, name, properties, "ApiId") != api_id:
             not_served.append(_line(name, kind, "belongs to another API"))
@@ -98,6 +112,12 @@ def build_app(
             not_served.append(_line(name, kind, "only one WebSocket API is served"))
         elif kind not in _FOLDED and kind not in _SERVED:
             not_served.append(_line(name, kind, _REASONS.get(kind, "not reproduced locally")))
+    http_routes, skipped = read_http_routes(
+        resolver,
+        resources,
+        lambda name, props: _route_function(resolver, name, props, integrations, resources),
+    )
+    not_served += skipped
     queues = read_queues(resolver, resources)
     consumers, ignored = read_consumers(
         resolver, resources, queues, _function_lookup(resolver, resources)
@@ -105,6 +125,7 @@ def build_app(
     not_served += ignored
     used = {
         *routes.values(),
+        *(route.function for route in http_routes),
         *([authorizer] if authorizer else []),
         *(c.function for c in consumers),
     }
@@ -117,8 +138,19 @@ def build_app(
     selection = str(_value(resolver, api, api_properties, "RouteSelectionExpression"))
     return App(
         api_id, stage or "dev", selection, routes, frozenset(two_way), authorizer,
-        sources, functions, tables, not_served, queues, consumers,
+        sources, functions, tables, not_served, queues, consumers, http_routes,
     )  # fmt: skip
+
+
+def _part_of(
+    resolver: Resolver, name: str, kind: str, properties: Mapping[str, Any], http_apis: set[str]
+) -> bool:
+    """Whether the resource is an HTTP API or one of its parts."""
+    if kind == "AWS::ApiGatewayV2::Api":
+        return properties.get("ProtocolType") == "HTTP"
+    if kind.startswith("AWS::ApiGatewayV2::") and "ApiId" in properties:
+        return _value(resolver, name, properties, "ApiId") in http_apis
+    return False
 
 
 _SERVED = {
@@ -217,17 +249,22 @@ def _function(
     if not runtime.startswith("python3"):
         raise TemplateError(f"{name}.Runtime: {runtime!r}: serve runs Python functions only")
     variables = ((properties.get("Environment") or {}).get("Variables")) or {}
-    environment = {
-        key: str(_value(resolver, f"{name}.Environment.Variables", variables, key))
-        for key in variables
-    }
+    environment = {  # a variable that resolves to AWS::NoValue is left out, as on AWS
+        key: str(value)
+        for key, value in (_value(resolver, f"{name}.Environment", {"Variables": variables},
+                                  "Variables") or {}).items()
+    }  # fmt: skip
     return Function(
         name,
         resolver.ref(name),
         str(_value(resolver, name, properties, "Handler")),
         code[name],
-        float(properties.get("Timeout", LAMBDA_DEFAULT_TIMEOUT)),
-        int(properties.get("MemorySize", 128)),
+        float(_value(resolver, name, properties, "Timeout"))
+        if "Timeout" in properties
+        else LAMBDA_DEFAULT_TIMEOUT,
+        int(_value(resolver, name, properties, "MemorySize"))
+        if "MemorySize" in properties
+        else 128,
         environment,
     )
 

@@ -56,7 +56,8 @@ class Sandbox:
             text=True,
         )
         os.close(write)
-        self._answers = os.fdopen(read, "r", errors="replace")
+        self._answers = read  # the pipe's end: the function's prints, then each answer
+        self._pending = b""
         self.output: list[str] = []  # what the function printed, not yet shown
         first = self._answer(INIT_TIMEOUT_SECONDS, "init")
         if "init_error" in first:
@@ -98,13 +99,19 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(self._answers, selectors.EVENT_READ)
-            while selector.select(max(0.0, deadline - time.monotonic())):
-                line = self._answers.readline()
-                if not line:
-                    break  # the process ended
-                printed, marker, answer = line.partition(MARKER)
-                if printed.rstrip("\n"):
-                    self.output.append(printed.rstrip("\n"))
+            # Raw reads, split into lines here: a buffered reader would hold lines the pipe no
+            # longer shows as readable, and the wait would outlast them.
+            while b"\n" in self._pending or selector.select(max(0.0, deadline - time.monotonic())):
+                if b"\n" not in self._pending:
+                    chunk = os.read(self._answers, 65536)
+                    if not chunk:
+                        break  # the process ended
+                    self._pending += chunk
+                    continue
+                raw, _, self._pending = self._pending.partition(b"\n")
+                printed, marker, answer = raw.decode(errors="replace").partition(MARKER)
+                if printed:
+                    self.output.append(printed)
                 if marker:
                     value: dict[str, Any] = json.loads(answer)
                     return value
@@ -127,7 +134,9 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(5)
-        self._answers.close()
+        if self._answers >= 0:
+            os.close(self._answers)
+            self._answers = -1
 
 
 class Sandboxes:

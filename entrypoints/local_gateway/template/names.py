@@ -13,14 +13,25 @@ from entrypoints.local_gateway.template.reading import TemplateError
 STACK = "local"
 
 
-def parameter_values(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    values = {}
+def parameter_values(
+    parameters: Mapping[str, Mapping[str, Any]], given: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each parameter's value (--parameter's, else its Default), and why the others have none."""
+    unknown = sorted(set(given) - set(parameters))
+    if unknown:
+        raise TemplateError(f"--parameter {unknown[0]}: the template has no such parameter")
+    values, missing = {}, {}
     for name, declared in parameters.items():
-        if "Default" not in declared:
-            raise TemplateError(f"Parameters.{name}: no Default, and serve takes no values")
-        default = declared["Default"]
-        values[name] = ",".join(map(str, default)) if isinstance(default, list) else str(default)
-    return values
+        if name in given:
+            values[name] = given[name]
+        elif "Default" in declared:
+            default = declared["Default"]
+            values[name] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
+        else:
+            missing[name] = f"parameter {name} has no Default: serve --parameter {name}=VALUE"
+    return values, missing
 
 
 def pseudo_parameters(region: str) -> dict[str, str]:
@@ -36,7 +47,8 @@ def pseudo_parameters(region: str) -> dict[str, str]:
 
 def resolver(
     resources: Mapping[str, Mapping[str, Any]],
-    parameters: Mapping[str, str],
+    parameters: tuple[Mapping[str, str], Mapping[str, str]],
+    conditions: Mapping[str, Any],
     region: str,
     api_id: str,
     domain: str,
@@ -44,8 +56,9 @@ def resolver(
 ) -> Resolver:
     """Every resource's Ref and attributes, from its physical name (which may itself Ref a
     parameter: resolved with the parameters first)."""
-    refs: dict[str, str] = {**pseudo_parameters(region), **parameters}
-    early = Resolver(refs, {})
+    values, missing = parameters
+    refs: dict[str, str] = {**pseudo_parameters(region), **values}
+    early = Resolver(refs, {}, conditions, missing)
     attributes: dict[tuple[str, str], str] = {}
     arn = f"{region}:{ACCOUNT_ID}"
     for name, resource in resources.items():
@@ -77,7 +90,7 @@ def resolver(
             attributes[(name, "Arn")] = f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"
         else:
             refs[name] = name  # routes, integrations, authorizers...: their logical ids
-    return Resolver(refs, attributes)
+    return Resolver(refs, attributes, conditions, missing)
 
 
 def physical(early: Resolver, name: str, properties: Mapping[str, Any], key: str) -> str:

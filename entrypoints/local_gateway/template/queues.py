@@ -23,7 +23,9 @@ _ATTRIBUTES = (
     "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "FifoQueue",
     "ContentBasedDeduplication",
 )  # fmt: skip
-POLL_WAIT_SECONDS = 1  # a long poll short enough that shutdown never waits long
+# Short polls, a pause between empty ones: the embedded moto answers one request at a time,
+# so a long poll (WaitTimeSeconds) would hold every function's DynamoDB calls behind it.
+POLL_PAUSE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ class Poller:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(POLL_WAIT_SECONDS + 30)
+        self._thread.join(30)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -154,11 +156,12 @@ class Poller:
         received = self._client.receive_message(
             QueueUrl=queue.url,
             MaxNumberOfMessages=min(self.consumer.batch_size, 10),
-            WaitTimeSeconds=POLL_WAIT_SECONDS,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not received:
+            self._stop.wait(POLL_PAUSE_SECONDS)
             return
         try:
             result = self._invoke({"Records": [self._record(m) for m in received]})

@@ -24,9 +24,12 @@ class Template:
     resources: dict[str, dict[str, Any]]
     parameters: dict[str, dict[str, Any]]
     code: dict[str, Path]  # a function's logical id: the folder its code comes from
+    conditions: dict[str, Any]
 
 
-def read_template(path: Path, region: str) -> Template:
+def read_template(path: Path, region: str, code_folder: Path | None = None) -> Template:
+    """`code_folder`: the code of every function whose template names an S3 object (a package
+    that a deploy uploads), such as this project's own template."""
     from samtranslator.yaml_helper import yaml_parse
 
     try:
@@ -44,8 +47,9 @@ def read_template(path: Path, region: str) -> Template:
         data = _expand_sam(data, folder, code, region)
     for name, resource in data["Resources"].items():
         if resource.get("Type") == "AWS::Lambda::Function" and name not in code:
-            code[name] = _lambda_code(name, resource.get("Properties", {}), folder)
-    return Template(path, data["Resources"], data.get("Parameters") or {}, code)
+            code[name] = _lambda_code(name, resource.get("Properties", {}), folder, code_folder)
+    parameters, conditions = data.get("Parameters") or {}, data.get("Conditions") or {}
+    return Template(path, data["Resources"], parameters, code, conditions)
 
 
 def _expand_sam(
@@ -88,12 +92,17 @@ class _NoManagedPolicies:
         return {}
 
 
-def _lambda_code(name: str, properties: dict[str, Any], folder: Path) -> Path:
+def _lambda_code(
+    name: str, properties: dict[str, Any], folder: Path, code_folder: Path | None
+) -> Path:
     code = properties.get("Code")
     if isinstance(code, str):  # `aws cloudformation package` style: a local folder
         return _folder(name, "Code", folder / code)
+    if isinstance(code, dict) and "S3Key" in code and code_folder is not None:
+        return _folder(name, "Code (serve --code)", code_folder)
     raise TemplateError(
-        f"{name}: Code must name a local folder to run here (an S3 object or ZipFile is not served)"
+        f"{name}: Code must name a local folder to run here (an S3 object needs serve --code "
+        "FOLDER; a ZipFile is not served)"
     )
 
 

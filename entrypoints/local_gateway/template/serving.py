@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import socket
 import ssl
 import sys
@@ -23,9 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from domain.limits import MAX_HTTP_API_BODY_BYTES
 from entrypoints.local_gateway.authorizer.authorization import Authorizer, method_arn
 from entrypoints.local_gateway.connections_api import management_api
 from entrypoints.local_gateway.connections_api.signature import SignatureCheck
+from entrypoints.local_gateway.http_api.publish import PublishApi
 from entrypoints.local_gateway.lambda_runtime import ids
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
@@ -56,9 +59,10 @@ class Routed:
     def __init__(self, routes: dict[str, Sandboxes]) -> None:
         self._routes = routes
 
-    def function_for(self, route: str) -> str:
-        """The logical id of the route's function, for the console."""
-        return self._routes[route].function.logical_id
+    def function_for(self, route: str) -> tuple[str, str]:
+        """The route's function, for the console: its logical id and memory size."""
+        function = self._routes[route].function
+        return function.logical_id, str(function.memory)
 
     def __call__(self, event: dict[str, object], context: object) -> object:
         request = event["requestContext"]
@@ -75,11 +79,12 @@ def template_gateway(
     host = sock.getsockname()[0]
     domain = f"{host}:{tls_sock.getsockname()[1]}"
     api_id = ids.api_id()
-    template = read_template(Path(args.template), region)
+    code = Path(args.code) if args.code else None
+    template = read_template(Path(args.template), region, code)
     with contextlib.ExitStack() as stack:
         moto = stack.enter_context(_moto())  # SQS, and DynamoDB unless --dynamodb-endpoint
         endpoint = args.dynamodb_endpoint or moto
-        app = build_app(template, region, api_id, domain, moto)
+        app = build_app(template, region, api_id, domain, moto, _parameters(args.parameter))
         for line in app.not_served:
             print(f"switchboard serve: {line}", file=sys.stderr, flush=True)
         port = sock.getsockname()[1]
@@ -94,6 +99,7 @@ def template_gateway(
         local = {
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
             "AWS_ENDPOINT_URL_SQS": moto,
+            "AWS_ENDPOINT_URL_SSM": moto,
             "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": os.environ["APIGW_ENDPOINT"],
             "AWS_CA_BUNDLE": str(tls.ca_bundle),
             "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
@@ -138,6 +144,16 @@ def _direct(function: Sandboxes, region: str) -> Callable[[dict[str, Any]], Any]
             log.info("%s sqs records=%d %s duration_ms=%.1f", name, records, status, elapsed_ms)
 
     return invoke
+
+
+def _parameters(given: list[str] | None) -> dict[str, str]:
+    values = {}
+    for item in given or []:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise TemplateError(f"--parameter {item!r}: expected NAME=VALUE")
+        values[name] = value
+    return values
 
 
 def _start(functions: dict[str, Sandboxes]) -> None:
@@ -189,7 +205,16 @@ def _gateway(
         None if args.allow_unsigned else SignatureCheck.from_environment(os.environ, region)
     )
     management_api.register(router, runtime, signatures)
+    for route in app.http_routes:  # the template's HTTP APIs, on the same port
+        call = invoker.sibling(functions[route.function], route.function)
+        api = PublishApi(call, signatures if route.iam else None, ids.api_id())
+        router.add((route.method,), re.escape(route.path), api.handle,
+                   max_body_bytes=MAX_HTTP_API_BODY_BYTES)  # fmt: skip
+        log.info("HTTP API: %s http://%s:%d%s -> %s", route.method, *sock.getsockname()[:2],
+                 route.path, route.function)  # fmt: skip
     log.info("routes %s, selected by %s", ", ".join(sorted(app.routes)), app.selection)
+    log.info("TLS (the events' domainName): wss://%s/%s and https://%s/%s/@connections",
+             domain, app.stage, domain, app.stage)  # fmt: skip
     return LocalGateway(runtime, sock, router, page=False, tls=tls)
 
 
