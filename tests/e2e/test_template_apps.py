@@ -38,8 +38,8 @@ def say(ws: ClientConnection, text: str) -> None:
     ws.send(json.dumps({"action": "sendmessage", "data": text}))
 
 
-def local_client(gateway: Gateway, service: Literal["dynamodb", "sqs"]) -> Any:
-    """A boto3 client of serve's embedded moto (its DynamoDB and SQS), as the log names it."""
+def local_client(gateway: Gateway, service: Literal["dynamodb", "sqs", "ssm"]) -> Any:
+    """A boto3 client of serve's embedded moto (DynamoDB, SQS, SSM), as the log names it."""
     endpoint = re.search(r"embedded moto DynamoDB at (\S+)", gateway.log())
     assert endpoint, gateway.log()
     return boto3.client(
