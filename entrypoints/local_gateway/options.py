@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--code",
         metavar="FOLDER",
-        help="with --template: the code of functions whose template names an S3 object",
+        help="with --template: the code of functions whose template names an S3 object "
+        "(default: the current folder)",
     )
     add(
         "--parameter",

@@ -30,7 +30,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, dic
     secret_file.write_text("a-local-secret-for-the-own-template-test\n")
     environment = {"SWITCHBOARD_SECRET_FILE": str(secret_file)}
     # Sharded from 2 recipients on: a broadcast goes through SQS to the worker function.
-    args = ("--template", "infra/template.yaml", "--code", str(ROOT),
+    args = ("--template", "infra/template.yaml",  # --code: the current folder, the project's
             "--parameter", "ShardThreshold=2", "--parameter", "ShardSize=1")  # fmt: skip
     gateway = start_gateway(folder, *args, handler=None, environment=environment)
     # The secret lives in SSM on AWS; here in serve's embedded moto, put there as a user would.
@@ -102,6 +102,7 @@ SERVED = {
 
 def test_nothing_of_the_own_template_is_ignored_silently(own: tuple[Gateway, Any]) -> None:
     log = own[0].log()
+    assert f"Handler: its Code is an S3 object; running the code in {ROOT} (--code)" in log
     resources = load_template()["Resources"]
     others = [name for name, resource in resources.items() if resource["Type"] not in SERVED]
     assert len(others) > 10  # roles, log groups, permissions, an alarm, the account...

@@ -25,6 +25,7 @@ class Template:
     parameters: dict[str, dict[str, Any]]
     code: dict[str, Path]  # a function's logical id: the folder its code comes from
     conditions: dict[str, Any]
+    packaged: tuple[str, ...] = ()  # the functions whose Code is an S3 object: from --code
 
 
 def read_template(path: Path, region: str, code_folder: Path | None = None) -> Template:
@@ -45,11 +46,14 @@ def read_template(path: Path, region: str, code_folder: Path | None = None) -> T
     transforms = data.get("Transform") or []
     if SAM_TRANSFORM in (transforms if isinstance(transforms, list) else [transforms]):
         data = _expand_sam(data, folder, code, region)
+    packaged = []
     for name, resource in data["Resources"].items():
         if resource.get("Type") == "AWS::Lambda::Function" and name not in code:
-            code[name] = _lambda_code(name, resource.get("Properties", {}), folder, code_folder)
+            properties = resource.get("Properties", {})
+            code[name] = _lambda_code(name, properties, folder, code_folder)
+            packaged += [name] if isinstance(properties.get("Code"), dict) else []
     parameters, conditions = data.get("Parameters") or {}, data.get("Conditions") or {}
-    return Template(path, data["Resources"], parameters, code, conditions)
+    return Template(path, data["Resources"], parameters, code, conditions, tuple(packaged))
 
 
 def _expand_sam(

@@ -79,8 +79,11 @@ def template_gateway(
     host = sock.getsockname()[0]
     domain = f"{host}:{tls_sock.getsockname()[1]}"
     api_id = ids.api_id()
-    code = Path(args.code) if args.code else None
+    code = Path(args.code or os.getcwd()).resolve()
     template = read_template(Path(args.template), region, code)
+    for name in template.packaged:  # said, not assumed silently
+        print(f"switchboard serve: {name}: its Code is an S3 object; running the code in "
+              f"{code} (--code)", file=sys.stderr, flush=True)  # fmt: skip
     with contextlib.ExitStack() as stack:
         moto = stack.enter_context(_moto())  # SQS, and DynamoDB unless --dynamodb-endpoint
         endpoint = args.dynamodb_endpoint or moto
