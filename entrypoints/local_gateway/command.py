@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 stack.enter_context(
                     prepared_store(os.environ, args.store, args.dynamodb_endpoint, table, region)
                 )
-                stack.enter_context(serving_fanout_queue(region))
+                stack.enter_context(serving_fanout_queue(region, args.log_format))
                 gateway = _build(args, sock, region)
         except (HandlerError, StoreSetupError, ValueError, OSError) as exc:
             print(f"switchboard serve: {exc}", file=sys.stderr)

@@ -6,9 +6,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import threading
+from types import SimpleNamespace
+from typing import Any
 
-from entrypoints.local_gateway.lambda_runtime.console import Invoked, readable, render
+import pytest
+
+from entrypoints.local_gateway.lambda_runtime.console import Invoked, Shown, readable, render
 from entrypoints.local_gateway.lambda_runtime.output import WholeLines
 
 POWERTOOLS = json.dumps({
@@ -69,3 +74,21 @@ def test_each_thread_s_lines_are_gathered_apart() -> None:
     out.write("another thread's line\n")
     assert gathered == ["mine 1", "mine 2", "unfinished"]
     assert stream.getvalue() == "another thread's line\n"
+
+
+def test_a_queue_s_consumer_is_shown_like_the_gateway_s_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", WholeLines(stream))
+
+    def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        print(EMF)
+        return {"batchItemFailures": []}
+
+    context = SimpleNamespace(aws_request_id="req-9", memory_limit_in_mb=512)
+    result = Shown(worker, "worker", "sqs", "text")({"Records": []}, context)
+    assert result == {"batchItemFailures": []}
+    head, body = stream.getvalue().splitlines()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d worker sqs - 200 \d+\.\d ms", head)
+    assert body == "    metrics: Messages=1.0, PostsDelivered=3.0"

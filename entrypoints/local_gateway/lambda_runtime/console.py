@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from entrypoints.local_gateway.lambda_runtime.output import WholeLines
 
 FORMATS = ("text", "json")
 INDENT = "    "
@@ -95,3 +98,32 @@ def _cloudwatch(invoked: Invoked) -> str:
     lines = [f"START RequestId: {request} Version: $LATEST", *invoked.lines,
              f"END RequestId: {request}", report]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+class Shown:
+    """A function called off the gateway's invoker (a queue's consumer, an event source
+    mapping): each invocation shown on the console as the invoker shows its own."""
+
+    def __init__(self, handler: Any, name: str, route: str, log_format: str | None) -> None:
+        self._handler = handler
+        self._name = name
+        self._route = route
+        self._format = log_format
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        out = sys.stdout
+        if not self._format or not isinstance(out, WholeLines):
+            return self._handler(event, context)
+        started, status = time.perf_counter(), 500
+        with out.capturing() as lines:
+            try:
+                result = self._handler(event, context)
+                status = 200
+                return result
+            finally:
+                invoked = Invoked(
+                    self._name, self._route, "-", status, (time.perf_counter() - started) * 1000,
+                    str(getattr(context, "aws_request_id", "-")),
+                    str(getattr(context, "memory_limit_in_mb", "-")), list(lines),
+                )  # fmt: skip
+                out.emit(render(invoked, self._format))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from adapters.memory.dispatcher import serve_queue
 from adapters.memory.queue import LocalQueue
 from entrypoints.composition.settings import Settings
+from entrypoints.local_gateway.lambda_runtime.console import Shown
 from entrypoints.local_gateway.lambda_runtime.handlers import OnFirstCall
 
 # The template's FanoutWorkerFunction Handler (tests/integration/test_template.py checks it).
@@ -20,14 +21,16 @@ WORKER_HANDLER = "entrypoints.fanout_worker.handler"
 
 
 @contextlib.contextmanager
-def serving_fanout_queue(region: str) -> Iterator[LocalQueue]:
+def serving_fanout_queue(region: str, log_format: str | None = None) -> Iterator[LocalQueue]:
     """While inside, this process's local dispatchers send shards to a queue of worker threads
     (SHARD_WORKERS of them; SHARD_MAX_RECEIVE receives before its dead-letter list)."""
     settings = Settings.from_environ()
     queue = LocalQueue(
         # Imported when the first shard arrives: most `serve` runs never shard, and another
         # app's handler (--handler) never does.
-        OnFirstCall(WORKER_HANDLER, option="the fan-out worker"),
+        Shown(
+            OnFirstCall(WORKER_HANDLER, option="the fan-out worker"), "worker", "sqs", log_format
+        ),
         settings.shard_workers,
         settings.shard_max_receive,
         region=region,

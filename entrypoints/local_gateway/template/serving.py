@@ -30,6 +30,7 @@ from entrypoints.local_gateway.connections_api import management_api
 from entrypoints.local_gateway.connections_api.signature import SignatureCheck
 from entrypoints.local_gateway.http_api.publish import PublishApi
 from entrypoints.local_gateway.lambda_runtime import ids
+from entrypoints.local_gateway.lambda_runtime.console import Shown
 from entrypoints.local_gateway.lambda_runtime.events import Stage
 from entrypoints.local_gateway.lambda_runtime.invoker import Invoker
 from entrypoints.local_gateway.lambda_runtime.lambda_context import FunctionInfo, LambdaContext
@@ -119,22 +120,31 @@ def template_gateway(
             stack.callback(function.close)
         _start(functions)
         for consumer in app.consumers:
-            poller = Poller(consumer, sqs, _direct(functions[consumer.function], region), region)
+            call = _direct(functions[consumer.function], region, args.log_format)
+            poller = Poller(consumer, sqs, call, region)
             poller.start()
             stack.callback(poller.stop)
             log.info("%s polls %s", consumer.function, consumer.queue.name)
         yield _gateway(args, sock, region, app, functions, (tls_sock, tls.context), domain)
 
 
-def _direct(function: Sandboxes, region: str) -> Callable[[dict[str, Any]], Any]:
-    """Call a function as an event source mapping does: straight, not through API Gateway."""
-    info = FunctionInfo(function_name=function.function.name, region=region)
+def _direct(
+    function: Sandboxes, region: str, log_format: str | None
+) -> Callable[[dict[str, Any]], Any]:
+    """Call a function as an event source mapping does: straight, not through API Gateway;
+    shown on the console as the gateway's calls are."""
+    info = FunctionInfo(
+        function_name=function.function.name,
+        region=region,
+        memory_limit_in_mb=str(function.function.memory),
+    )
+    shown = Shown(function, function.function.logical_id, "sqs", log_format)
 
     def invoke(event: dict[str, Any]) -> Any:
         started = time.perf_counter()
         context = LambdaContext(info, function.function.timeout)
         try:
-            result = function(event, context)
+            result = shown(event, context)
         except Exception:
             status = "failed"
             raise
@@ -144,7 +154,8 @@ def _direct(function: Sandboxes, region: str) -> Callable[[dict[str, Any]], Any]
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             name, records = function.function.logical_id, len(event["Records"])
-            log.info("%s sqs records=%d %s duration_ms=%.1f", name, records, status, elapsed_ms)
+            if log_format != "text":  # text: the console's own line says it
+                log.info("%s sqs records=%d %s duration_ms=%.1f", name, records, status, elapsed_ms)
 
     return invoke
 
