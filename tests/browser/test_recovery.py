@@ -89,3 +89,19 @@ def test_a_page_says_so_when_the_history_cannot_cover_its_gap(
         # Nothing replayed (not even the 2 still kept): the page goes on from the latest seq.
         expect(in_room(page, "lossy")).to_have_text(["live after the loss"])
         expect(in_room(page, "lossy", "message-seq")).to_have_text(["5"])
+
+
+def test_a_page_in_many_rooms_rejoins_them_all_within_the_message_budget(
+    open_page: OpenPage, gateway: Gateway
+) -> None:
+    """12 rooms: a reconnect sends 25 frames (a whoami, a join and a presence per room), more
+    than the budget's burst of 20. The page paces them: no room is left refused."""
+    page = open_page()
+    rooms = [f"many-{n:02}" for n in range(12)]
+    for room in rooms:
+        join(page, room)
+    gateway.delete_connection(connection_id(page))
+    expect(notice(page, "Disconnected")).to_contain_text("code 1000")
+    for room in rooms:
+        expect(room_item(page, room).get_by_test_id("presence")).to_contain_text("1 here")
+    expect(notice(page, "rate_limited")).to_have_count(0)

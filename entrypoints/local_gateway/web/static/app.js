@@ -147,6 +147,7 @@
 
   function onClose(event, url, opened) {
     state.socket = null;
+    outbox.queue.length = 0; // for the old socket: the reconnect sends its own
     state.connectionId = null;
     ui.connectionId.textContent = "none";
     for (const [name, room] of state.rooms) {
@@ -532,7 +533,34 @@
   const isEnvelope = (v) => typeof v.id === "string" && (v.from === null || isMember(v.from)) &&
     (v.room === null || typeof v.room === "string") && (v.seq === null || isSeq(v.seq));
   const shortId = (id) => `${id.slice(0, 6)}…`;
-  const send = (frame) => state.socket.send(JSON.stringify(frame));
+  // The gateway's message budget is 10 frames a second in bursts of 20 by default: the page
+  // keeps under it (8 a second, bursts of 16), so a reconnect that rejoins many rooms (a join
+  // and a presence each) goes out paced instead of being refused with rate_limited.
+  const PACE = { rate: 8, burst: 16 };
+  const outbox = { queue: [], tokens: PACE.burst, at: Date.now(), timer: null };
+  function send(frame) {
+    outbox.queue.push(JSON.stringify(frame));
+    drain();
+  }
+  function drain() {
+    const now = Date.now();
+    outbox.tokens = Math.min(PACE.burst, outbox.tokens + ((now - outbox.at) * PACE.rate) / 1000);
+    outbox.at = now;
+    while (outbox.queue.length > 0 && outbox.tokens >= 1) {
+      if (!isOpen()) {
+        outbox.queue.length = 0; // a closed socket: the reconnect sends what it needs again
+        return;
+      }
+      state.socket.send(outbox.queue.shift());
+      outbox.tokens -= 1;
+    }
+    if (outbox.queue.length > 0 && outbox.timer === null) {
+      outbox.timer = setTimeout(() => {
+        outbox.timer = null;
+        drain();
+      }, 1000 / PACE.rate);
+    }
+  }
   // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
   const newId = () => Array.from(
     crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0"),
